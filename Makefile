@@ -1,0 +1,31 @@
+# Two commands for a fresh machine: `make install`, then `make test`.
+PYTHON ?= python3
+# Debian packages the tests need: a PostgreSQL server for the Odoo suite,
+# Chromium and its driver for the shop tours.
+DEBIAN_PACKAGES = postgresql chromium chromium-driver
+
+.PHONY: install test test-core test-odoo lint benchmark
+
+install:
+	@if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBIAN_PACKAGES); \
+	else \
+		echo "Install these Debian packages yourself: $(DEBIAN_PACKAGES)"; \
+	fi
+	$(PYTHON) -m pip install -q -r requirements-dev.txt
+	$(PYTHON) -m pip install -q --no-deps -e .
+
+test: test-core test-odoo
+
+test-core:
+	$(PYTHON) -m pytest -q tests
+
+test-odoo:
+	$(PYTHON) scripts/odoo_suite.py
+
+lint:
+	$(PYTHON) -m ruff check . && $(PYTHON) -m ruff format --check .
+
+benchmark:
+	$(PYTHON) scripts/benchmark_read.py

@@ -1,0 +1,31 @@
+# Copyright 2026 sophos_ppu developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+{
+    "name": "Sophos Pay-Per-Use",
+    "summary": "Sell Sophos MSP Flex through the reseller shop and bill it "
+    "monthly from the Sophos consumption file",
+    "version": "18.0.1.0.0",
+    "category": "Sales/Sales",
+    "license": "LGPL-3",
+    "author": "sophos_ppu developers",
+    "website": "https://github.com/sophos-ppu/sophos_ppu",
+    "depends": [
+        "account",
+        "mail",
+        "portal",
+        "sale_management",
+        "website_sale",
+    ],
+    "external_dependencies": {
+        "python": ["pandas", "python_calamine", "xlrd", "openupgradelib"],
+    },
+    "data": [
+        "security/sophos_ppu_security.xml",
+        "security/ir.model.access.csv",
+        "data/product_data.xml",
+        "views/product_template_views.xml",
+        "views/res_config_settings_views.xml",
+    ],
+    "installable": True,
+    "application": False,
+}

@@ -1,0 +1,81 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo import api, fields, models
+
+
+class SophosPpuSubscription(models.Model):
+    """One end customer's PPU service for one reseller: what monthly billing
+    matches consumption rows to. Nothing is provisioned from it."""
+
+    _name = "sophos.ppu.subscription"
+    _description = "Sophos PPU Subscription"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "partner_id, end_customer_id, id"
+    _check_company_auto = True
+
+    name = fields.Char(compute="_compute_name", store=True, readonly=False)
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Reseller",
+        required=True,
+        index=True,
+        tracking=True,
+        check_company=True,
+    )
+    end_customer_id = fields.Many2one(
+        "res.partner",
+        string="End Customer",
+        required=True,
+        index=True,
+        tracking=True,
+        check_company=True,
+    )
+    end_user_identifier = fields.Char(
+        string="End User Identifier",
+        index=True,
+        tracking=True,
+        help="Sophos End User Identifier (column H of the consumption file). "
+        "Recorded automatically the first time a row is matched by name.",
+    )
+    product_id = fields.Many2one(
+        "product.product",
+        string="Service",
+        required=True,
+        domain=[("ppu_ok", "=", True)],
+        check_company=True,
+    )
+    sale_line_id = fields.Many2one(
+        "sale.order.line", string="Order Line", index="btree_not_null", copy=False
+    )
+    sale_order_id = fields.Many2one(related="sale_line_id.order_id", string="Order")
+    pricelist_id = fields.Many2one(
+        "product.pricelist",
+        string="Pricelist",
+        required=True,
+        tracking=True,
+        check_company=True,
+        help="The reseller's pricelist: its rules turn the file's Unit MSRP and "
+        "Unit Price into the price billed.",
+    )
+    currency_id = fields.Many2one(related="pricelist_id.currency_id", store=True)
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        index=True,
+        default=lambda self: self.env.company,
+    )
+    state = fields.Selection(
+        [("active", "Active"), ("closed", "Closed")],
+        default="active",
+        required=True,
+        tracking=True,
+    )
+
+    @api.depends("end_customer_id.name", "product_id.name")
+    def _compute_name(self):
+        for subscription in self:
+            subscription.name = " - ".join(
+                filter(
+                    None,
+                    [subscription.end_customer_id.name, subscription.product_id.name],
+                )
+            )
