@@ -1,0 +1,110 @@
+"""Plain data returned by the reader: rows, per-cell issues, skipped rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+
+class ConsumptionFileError(Exception):
+    """The file as a whole cannot be used (unreadable, no header, missing columns).
+
+    ``message`` is meant for the user as is; ``missing_columns`` lists the
+    human names of the required columns that were not found (may be empty);
+    ``currencies`` lists the price currencies offered when the choice between
+    them is ambiguous.
+    """
+
+    def __init__(self, message, missing_columns=None, currencies=None):
+        super().__init__(message)
+        self.message = message
+        self.missing_columns = list(missing_columns or [])
+        self.currencies = list(currencies or [])
+
+    def __str__(self):
+        return self.message
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumptionRow:
+    """One valid consumption line of the file."""
+
+    row_number: int
+    end_user_identifier: str
+    start_date: date
+    end_date: date
+    product_description: str
+    quantity: Decimal
+    unit_msrp: Decimal
+    unit_price: Decimal
+    end_customer_name: str | None = None
+    sku: str | None = None
+    currency: str | None = None
+    partner_name: str | None = None
+    partner_identifier: str | None = None
+    extra: dict[str, str] = field(default_factory=dict, hash=False)
+
+    @property
+    def consumption_key(self) -> tuple[str, str, date, date]:
+        """Identity of the consumption, for "never bill the same thing twice".
+
+        (end user identifier, SKU or else product description, start, end);
+        the caller adds what the file does not know (company).
+        """
+        product = self.sku or self.product_description
+        return (self.end_user_identifier, product, self.start_date, self.end_date)
+
+    @property
+    def msrp_amount(self) -> Decimal:
+        return self.quantity * self.unit_msrp
+
+    @property
+    def cost_amount(self) -> Decimal:
+        return self.quantity * self.unit_price
+
+
+@dataclass(frozen=True, slots=True)
+class RowIssue:
+    """One bad cell: the row is left out of ``rows``."""
+
+    row_number: int
+    column: str
+    value: str
+    reason: str
+
+    def __str__(self):
+        where = f"row {self.row_number}, column '{self.column}'"
+        if self.value and self.reason.startswith(("not ", "ambiguous")):
+            return f"{where}: '{self.value}' is {self.reason}"
+        if self.value:
+            return f"{where}: {self.reason} ('{self.value}')"
+        return f"{where}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedRow:
+    row_number: int
+    reason: str
+
+
+@dataclass(slots=True)
+class ConsumptionFileResult:
+    """What :func:`read_consumption_file` found in one file."""
+
+    rows: list[ConsumptionRow]
+    issues: list[RowIssue]
+    skipped: list[SkippedRow]
+    row_count: int
+    header_row_number: int
+    columns: dict[str, str]
+    file_format: str
+    sheet_name: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    price_currency: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def invalid_row_numbers(self) -> list[int]:
+        return sorted({issue.row_number for issue in self.issues})
