@@ -236,9 +236,8 @@ class _Normaliser:
 
             def bad(name, reason, number=number, row_issues=row_issues, i=i):
                 raw = self.column(name)[i]
-                row_issues.append(
-                    RowIssue(number, headers[name], cell_text(raw) or "", reason)
-                )
+                issue = RowIssue(number, headers[name], cell_text(raw) or "", reason)
+                row_issues.append((self.map.indexes[name], issue))
 
             values = {}
             for name in REQUIRED:
@@ -259,7 +258,8 @@ class _Normaliser:
                 bad("end_date", "end date before start date")
             currency = self._row_currency(i, parsed, values, header_currency, bad)
             if row_issues:
-                issues.extend(row_issues)
+                row_issues.sort(key=lambda item: item[0])
+                issues.extend(issue for _, issue in row_issues)
                 continue
             quantity, unit_msrp, unit_price = (
                 values[name][0] for name in AMOUNT_FIELDS

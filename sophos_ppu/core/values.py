@@ -219,8 +219,12 @@ def parse_amount(value, decimal_sep: str | None = None):
     if not isinstance(value, str):
         return NOT_A_NUMBER
     text = value.strip()
-    if _PLAIN_NUMBER_RE.match(text) or _SCIENTIFIC_RE.match(text):
+    if _PLAIN_NUMBER_RE.match(text) and (
+        "." not in text or _is_decidable(*text.lstrip("-").split("."))
+    ):
         return Decimal(text), None
+    if _SCIENTIFIC_RE.match(text):
+        return Decimal(format(Decimal(text), "f")), None
     parts = _number_parts(text)
     if parts is None:
         return NOT_A_NUMBER
