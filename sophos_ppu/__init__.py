@@ -8,3 +8,4 @@ Odoo imports this package as an addon.
 
 if __name__.startswith("odoo.addons."):
     from . import models
+    from . import wizards

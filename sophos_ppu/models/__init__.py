@@ -4,3 +4,7 @@ from . import product_template
 from . import res_company
 from . import res_config_settings
 from . import sophos_ppu_subscription
+from . import sophos_ppu_import
+from . import sophos_ppu_import_line
+from . import account_move
+from . import account_move_line

@@ -69,6 +69,9 @@ class SophosPpuSubscription(models.Model):
         required=True,
         tracking=True,
     )
+    import_line_ids = fields.One2many(
+        "sophos.ppu.import.line", "subscription_id", string="Consumption"
+    )
 
     @api.depends("end_customer_id.name", "product_id.name")
     def _compute_name(self):

@@ -1,0 +1,113 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Billing knowledge of the monthly import that needs no database.
+
+The Odoo layer (``sophos.ppu.import``) calls these helpers to build the
+consumption key a row may be billed under once, to match end customers by
+name, to label invoice lines, to summarise a batch per reseller and to write
+the error report so that it is safe to open in a spreadsheet.
+"""
+
+import csv
+import io
+from collections import defaultdict
+from decimal import Decimal
+
+#: A spreadsheet evaluates a cell starting with one of these as a formula.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def normalise_name(name):
+    """Compare names case- and space-insensitively: ' ACME  corp' == 'Acme Corp'."""
+    return " ".join((name or "").split()).casefold()
+
+
+def normalise_identifier(identifier):
+    return (identifier or "").strip().casefold()
+
+
+def consumption_key(end_user_identifier, service, start_date, end_date):
+    """The text a consumption is billed under once (per company): the end user,
+    the service (SKU, else product description) and the service dates."""
+    return "|".join(
+        (
+            normalise_identifier(end_user_identifier),
+            normalise_name(service),
+            start_date.isoformat(),
+            end_date.isoformat(),
+        )
+    )
+
+
+def invoice_line_label(end_customer, description, start_date, end_date):
+    """'<end customer> — <product description> — <start>–<end>'."""
+    return (
+        f"{end_customer} — {description} — "
+        f"{start_date.isoformat()}–{end_date.isoformat()}"
+    )
+
+
+def neutralise_cell(value):
+    """A text cell a spreadsheet would run as a formula, made plain text."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def summarize_billing(entries):
+    """Summarise a batch: ``entries`` are (reseller, currency, state, amount)
+    for every line, state being 'ok', 'error' or 'duplicate'.
+
+    :returns: {"rows", "billed", "errors", "duplicates", "resellers": [
+        {"reseller", "currency", "rows", "amount"} sorted by reseller]}
+    """
+    counts = {"ok": 0, "error": 0, "duplicate": 0}
+    totals = defaultdict(lambda: [0, Decimal(0)])
+    rows = 0
+    for reseller, currency, state, amount in entries:
+        rows += 1
+        counts[state] = counts.get(state, 0) + 1
+        if state == "ok":
+            total = totals[(reseller, currency)]
+            total[0] += 1
+            total[1] += Decimal(str(amount or 0))
+    return {
+        "rows": rows,
+        "billed": counts["ok"],
+        "errors": counts["error"],
+        "duplicates": counts["duplicate"],
+        "resellers": [
+            {"reseller": reseller, "currency": currency, "rows": n, "amount": amount}
+            for (reseller, currency), (n, amount) in sorted(
+                totals.items(), key=lambda item: (str(item[0][0]), str(item[0][1]))
+            )
+        ],
+    }
+
+
+def _safe_rows(header, rows):
+    yield [neutralise_cell(cell) for cell in header]
+    for row in rows:
+        yield [neutralise_cell("" if cell is None else cell) for cell in row]
+
+
+def error_report_csv(header, rows):
+    """The error report as UTF-8 CSV bytes (with BOM, so Excel reads accents)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerows(_safe_rows(header, rows))
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def error_report_xlsx(header, rows, sheet_title="Issues"):
+    """The error report as .xlsx bytes; every text cell is neutralised."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(sheet_title)
+    for row in _safe_rows(header, rows):
+        sheet.append(
+            [float(cell) if isinstance(cell, Decimal) else cell for cell in row]
+        )
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

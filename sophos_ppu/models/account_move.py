@@ -1,0 +1,79 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from collections import defaultdict
+
+from odoo import fields, models
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    ppu_import_id = fields.Many2one(
+        "sophos.ppu.import",
+        string="PPU Consumption Import",
+        index="btree_not_null",
+        readonly=True,
+        copy=False,
+        check_company=True,
+    )
+    ppu_import_attachment_id = fields.Many2one(
+        related="ppu_import_id.attachment_id", string="Consumption File"
+    )
+
+    def action_ppu_download_file(self):
+        """The consumption file the invoice was created from."""
+        self.ensure_one()
+        return self.ppu_import_id.action_download_file()
+
+    def _post(self, soft=True):
+        posted = super()._post(soft=soft)
+        posted.filtered(
+            lambda move: move.ppu_import_id and move.is_sale_document()
+        )._ppu_send_statement()
+        return posted
+
+    def _ppu_send_statement(self):
+        """Mail the reseller its consumption statement with the invoice PDF."""
+        template = self.env.ref(
+            "sophos_ppu.mail_template_ppu_invoice_reseller", raise_if_not_found=False
+        )
+        if not template:
+            return
+        for move in self:
+            template.send_mail(
+                move.id, email_layout_xmlid="mail.mail_notification_light"
+            )
+
+    def _ppu_statement(self):
+        """Per end customer, its services: [{"end_customer", "lines": [aml],
+        "amount"}] ordered by end customer, for the reseller's e-mail."""
+        self.ensure_one()
+        groups = defaultdict(lambda: self.env["account.move.line"])
+        for line in self.invoice_line_ids:
+            customer = line.ppu_subscription_id.end_customer_id
+            groups[customer] |= line
+        return [
+            {
+                "end_customer": customer.name or "",
+                "lines": lines,
+                "amount": sum(lines.mapped("price_subtotal")),
+            }
+            for customer, lines in sorted(groups.items(), key=lambda g: g[0].name or "")
+        ]
+
+    def action_ppu_open_import(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "sophos.ppu.import",
+            "res_id": self.ppu_import_id.id,
+            "views": [(False, "form")],
+        }
+
+    def unlink(self):
+        # A deleted draft no longer bills its consumption: free the keys.
+        import_lines = self.line_ids.ppu_import_line_id
+        result = super().unlink()
+        import_lines.exists().filtered("billed").with_context(ppu_matching=True).write(
+            {"billed": False}
+        )
+        return result

@@ -1,0 +1,861 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""A monthly consumption import: the file, its rows, the checks that make a
+row billable and the draft invoices per reseller.
+
+Checking works on plain dicts (the wizard checks the rows before creating the
+lines; a re-check reads the lines, checks them and writes what changed), with
+subscriptions, pricelist results and billed keys fetched once per batch, so
+that the cost per row stays a few dict look-ups.
+"""
+
+import logging
+from bisect import bisect_right
+from collections import defaultdict
+
+from dateutil.relativedelta import relativedelta
+from markupsafe import Markup
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import float_round, format_date, split_every
+
+from odoo.addons.sophos_ppu.core import ConsumptionFileError, read_consumption_file
+from odoo.addons.sophos_ppu.core.billing import (
+    error_report_csv,
+    error_report_xlsx,
+    invoice_line_label,
+    normalise_identifier,
+    normalise_name,
+    summarize_billing,
+)
+
+_logger = logging.getLogger(__name__)
+
+#: Fields of a line the checks compute.
+CHECK_FIELDS = (
+    "subscription_id",
+    "match_method",
+    "partner_id",
+    "pricelist_item_id",
+    "currency_id",
+    "price_unit",
+    "price_subtotal",
+    "state",
+    "message",
+    "duplicate_import_id",
+)
+#: Fields of a line the checks read.
+ROW_FIELDS = (
+    "row_number",
+    "end_user_identifier",
+    "end_customer_name",
+    "product_description",
+    "start_date",
+    "end_date",
+    "quantity",
+    "unit_msrp",
+    "unit_cost",
+    "file_currency_id",
+    "consumption_key",
+    "parse_error",
+    "subscription_id",
+    "match_method",
+    "message",
+)
+#: Invoices created per account.move create() call (bounds memory).
+MOVE_CREATE_BATCH = 20
+LINE_BATCH = 5000
+
+
+class SophosPpuImport(models.Model):
+    _name = "sophos.ppu.import"
+    _description = "Sophos PPU Consumption Import"
+    _inherit = ["mail.thread"]
+    _order = "period_date desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(
+        string="Reference", required=True, readonly=True, copy=False, default="/"
+    )
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        index=True,
+        readonly=True,
+        default=lambda self: self.env.company,
+    )
+    period_date = fields.Date(
+        string="Billing Month",
+        required=True,
+        readonly=True,
+        tracking=True,
+        help="First day of the month billed.",
+    )
+    period_end_date = fields.Date(compute="_compute_period_end_date")
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Reseller",
+        readonly=True,
+        check_company=True,
+        help="When set, the file's rows are matched to this reseller's "
+        "subscriptions only.",
+    )
+    attachment_id = fields.Many2one(
+        "ir.attachment", string="File", readonly=True, ondelete="restrict"
+    )
+    filename = fields.Char(related="attachment_id.name", string="File Name")
+    file_format = fields.Char(readonly=True)
+    state = fields.Selection(
+        [
+            ("draft", "Draft"),
+            ("checked", "Checked"),
+            ("invoiced", "Invoiced"),
+            ("cancelled", "Cancelled"),
+        ],
+        default="draft",
+        required=True,
+        readonly=True,
+        tracking=True,
+    )
+    line_ids = fields.One2many("sophos.ppu.import.line", "import_id", string="Rows")
+    invoice_ids = fields.One2many(
+        "account.move", "ppu_import_id", string="Invoices", readonly=True
+    )
+    invoice_count = fields.Integer(compute="_compute_invoice_count")
+    line_count = fields.Integer(string="Rows read", compute="_compute_line_counts")
+    ok_count = fields.Integer(string="Billable", compute="_compute_line_counts")
+    error_count = fields.Integer(string="Errors", compute="_compute_line_counts")
+    duplicate_count = fields.Integer(
+        string="Duplicates", compute="_compute_line_counts"
+    )
+    invoice_error = fields.Text(
+        string="Invoicing failure",
+        readonly=True,
+        copy=False,
+        help="Why the last attempt to create the invoices was rolled back.",
+    )
+
+    @api.constrains("period_date")
+    def _check_period_date(self):
+        for batch in self:
+            if batch.period_date and batch.period_date.day != 1:
+                raise ValidationError(
+                    self.env._("The billing month must start on its first day.")
+                )
+
+    @api.depends("period_date")
+    def _compute_period_end_date(self):
+        for batch in self:
+            batch.period_end_date = batch.period_date and (
+                batch.period_date + relativedelta(months=1, days=-1)
+            )
+
+    @api.depends("invoice_ids")
+    def _compute_invoice_count(self):
+        for batch in self:
+            batch.invoice_count = len(batch.invoice_ids)
+
+    @api.depends("line_ids.state")
+    def _compute_line_counts(self):
+        counts = defaultdict(int)
+        if self.ids:
+            for batch, state, count in self.env["sophos.ppu.import.line"]._read_group(
+                [("import_id", "in", self.ids)], ["import_id", "state"], ["__count"]
+            ):
+                counts[batch.id, state] = count
+        for batch in self:
+            batch.ok_count = counts[batch.id, "ok"]
+            batch.error_count = counts[batch.id, "error"]
+            batch.duplicate_count = counts[batch.id, "duplicate"]
+            batch.line_count = (
+                batch.ok_count + batch.error_count + (batch.duplicate_count)
+            )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("name", "/") == "/":
+                vals["name"] = (
+                    self.env["ir.sequence"].next_by_code("sophos.ppu.import") or "/"
+                )
+        return super().create(vals_list)
+
+    def _ppu_period_label(self):
+        self.ensure_one()
+        return format_date(self.env, self.period_date, date_format="MMMM y")
+
+    # ------------------------------------------------------------------
+    # Checks
+    # ------------------------------------------------------------------
+
+    def action_check(self):
+        """Match, price and look for duplicates again (after a fix by hand)."""
+        for batch in self:
+            if batch.state not in ("draft", "checked"):
+                raise UserError(
+                    self.env._(
+                        "Import %(name)s is %(state)s: only draft or checked "
+                        "imports can be checked.",
+                        name=batch.name,
+                        state=batch.state,
+                    )
+                )
+            lines = batch.line_ids
+            rows = lines.read(list(set(ROW_FIELDS) | set(CHECK_FIELDS)), load=None)
+            results = batch._ppu_check_rows(rows)
+            # Write what changed, one write per distinct set of values.
+            updates = defaultdict(list)
+            for line, row, result in zip(lines, rows, results, strict=True):
+                changed = {
+                    fname: value
+                    for fname, value in result.items()
+                    if (row.get(fname) or False) != (value or False)
+                }
+                if changed:
+                    updates[tuple(sorted(changed.items()))].append(line.id)
+            lines_model = self.env["sophos.ppu.import.line"].with_context(
+                ppu_matching=True
+            )
+            for changed, ids in updates.items():
+                lines_model.browse(ids).write(dict(changed))
+            batch.write({"state": "checked", "invoice_error": False})
+            batch._ppu_notify_summary()
+        return True
+
+    def _ppu_check_rows(self, rows):
+        """Check rows (dicts with the ROW_FIELDS of a line, many2ones as ids)
+        and return, for each, the values of CHECK_FIELDS.
+
+        Also records on subscriptions the End User Identifier of rows matched
+        by end-customer name (or set by hand)."""
+        self.ensure_one()
+        matches = self._ppu_match_rows(rows)
+        period_start, period_end = self.period_date, self.period_end_date
+        price_of = self._ppu_pricer()
+        results = []
+        for row, (subscription, method, reason) in zip(rows, matches, strict=True):
+            result = dict.fromkeys(CHECK_FIELDS, False)
+            result.update(
+                subscription_id=subscription.id or False,
+                match_method=method or False,
+                partner_id=subscription.partner_id.commercial_partner_id.id or False,
+                currency_id=subscription.currency_id.id or False,
+                price_unit=0.0,
+                price_subtotal=0.0,
+            )
+            if row.get("parse_error"):
+                result.update(state="error", message=row.get("message"))
+            elif reason:
+                result.update(state="error", message=reason)
+            elif not (
+                period_start <= row["start_date"] <= period_end
+                and period_start <= row["end_date"] <= period_end
+            ):
+                result.update(
+                    state="error",
+                    message=self.env._(
+                        "Service dates %(start)s–%(end)s are outside the billing "
+                        "month %(period)s.",
+                        start=row["start_date"],
+                        end=row["end_date"],
+                        period=self._ppu_period_label(),
+                    ),
+                )
+            elif subscription.state == "closed":
+                result.update(
+                    state="error",
+                    message=self.env._(
+                        "Subscription %(subscription)s is closed.",
+                        subscription=subscription.display_name,
+                    ),
+                )
+            else:
+                price, rule, reason = price_of(subscription, row)
+                if reason:
+                    result.update(state="error", message=reason)
+                else:
+                    result.update(
+                        state="ok",
+                        pricelist_item_id=rule.id,
+                        price_unit=price,
+                        price_subtotal=subscription.currency_id.round(
+                            price * row["quantity"]
+                        ),
+                        message=(
+                            self.env._("Zero quantity: not invoiced.")
+                            if not row["quantity"]
+                            else False
+                        ),
+                    )
+            results.append(result)
+        self._ppu_mark_duplicates(rows, results)
+        return results
+
+    def _ppu_subscription_domain(self):
+        domain = [("company_id", "=", self.company_id.id)]
+        if self.partner_id:
+            domain.append(
+                ("partner_id", "child_of", self.partner_id.commercial_partner_id.id)
+            )
+        return domain
+
+    def _ppu_match_rows(self, rows):
+        """:returns: for each row (subscription, match method, error reason)."""
+        Subscription = self.env["sophos.ppu.subscription"]
+        subscriptions = Subscription.search(self._ppu_subscription_domain())
+        # Prefetch what matching and pricing read, in a few queries.
+        subscriptions.mapped("end_customer_id.name")
+        subscriptions.mapped("partner_id.commercial_partner_id")
+        subscriptions.mapped("pricelist_id.currency_id")
+        by_identifier = defaultdict(lambda: Subscription)
+        by_name = defaultdict(lambda: Subscription)
+        for subscription in subscriptions:
+            if subscription.end_user_identifier:
+                key = normalise_identifier(subscription.end_user_identifier)
+                by_identifier[key] |= subscription
+            by_name[normalise_name(subscription.end_customer_id.name)] |= subscription
+        manual = Subscription.browse(
+            {
+                row["subscription_id"]
+                for row in rows
+                if row.get("match_method") == "manual"
+            }
+        ).exists()
+
+        def pick(candidates):
+            # Prefer the active subscriptions; a closed one is reported as such.
+            active = candidates.filtered(lambda s: s.state == "active")
+            return active if active else candidates
+
+        matches = []
+        learnt = defaultdict(set)  # subscription -> identifiers met by name/hand
+        for row in rows:
+            if row.get("parse_error"):
+                matches.append((Subscription, False, False))
+                continue
+            identifier = normalise_identifier(row.get("end_user_identifier"))
+            if (
+                row.get("match_method") == "manual"
+                and row["subscription_id"] in manual.ids
+            ):
+                subscription = manual.browse(row["subscription_id"])
+                if identifier and not subscription.end_user_identifier:
+                    learnt[subscription].add(row["end_user_identifier"].strip())
+                matches.append((subscription, "manual", False))
+                continue
+            if identifier and identifier in by_identifier:
+                candidates, method = pick(by_identifier[identifier]), "identifier"
+            else:
+                name = normalise_name(row.get("end_customer_name"))
+                candidates = pick(
+                    by_name[name].filtered(lambda s: not s.end_user_identifier)
+                    if name
+                    else Subscription
+                )
+                method = "name"
+            if not candidates:
+                matches.append(
+                    (
+                        Subscription,
+                        False,
+                        self.env._(
+                            "No subscription has End User Identifier %(identifier)s "
+                            "or end customer %(customer)s.",
+                            identifier=row.get("end_user_identifier") or "-",
+                            customer=row.get("end_customer_name") or "-",
+                        ),
+                    )
+                )
+            elif len(candidates) > 1:
+                matches.append(
+                    (
+                        Subscription,
+                        False,
+                        self.env._(
+                            "Several subscriptions match (%(subscriptions)s): pick "
+                            "the right one.",
+                            subscriptions=", ".join(candidates.mapped("display_name")),
+                        ),
+                    )
+                )
+            else:
+                if method == "name" and identifier:
+                    learnt[candidates].add(row["end_user_identifier"].strip())
+                matches.append((candidates, method, False))
+        self._ppu_record_identifiers(rows, matches, learnt)
+        return matches
+
+    def _ppu_record_identifiers(self, rows, matches, learnt):
+        """Record the End User Identifier of subscriptions matched by name, so
+        that next month matches them directly; a name met with two different
+        identifiers in the file is ambiguous and left to ops."""
+        conflicting = set()
+        for subscription, identifiers in learnt.items():
+            if len({normalise_identifier(i) for i in identifiers}) > 1:
+                conflicting.add(subscription)
+            else:
+                subscription.end_user_identifier = next(iter(identifiers))
+        if not conflicting:
+            return
+        for index, (subscription, method, _reason) in enumerate(matches):
+            if subscription in conflicting and method == "name":
+                matches[index] = (
+                    subscription.browse(),
+                    False,
+                    self.env._(
+                        "End customer %(customer)s appears with several End User "
+                        "Identifiers: pick the subscription by hand.",
+                        customer=rows[index].get("end_customer_name"),
+                    ),
+                )
+
+    def _ppu_pricer(self):
+        """A function (subscription, row) -> (unit price, rule, error reason)
+        evaluating the subscription's pricelist with the row's prices, cached
+        per (pricelist, MSRP, cost, currency, min. quantity bracket): within a
+        bracket no rule's min. quantity condition changes, so the result
+        cannot differ."""
+        product_digits = self.env["decimal.precision"].precision_get("Product Price")
+        thresholds = sorted(
+            {
+                min_quantity
+                for [min_quantity] in self.env["product.pricelist.item"]
+                .sudo()
+                ._read_group([("min_quantity", ">", 0)], ["min_quantity"])
+            }
+        )
+        date = self.period_end_date
+        company_currency = self.company_id.currency_id
+        cache = {}
+
+        def price_of(subscription, row):
+            pricelist = subscription.pricelist_id
+            quantity = abs(row["quantity"])
+            currency_id = row.get("file_currency_id") or company_currency.id
+            key = (
+                pricelist.id,
+                subscription.product_id.id,
+                row["unit_msrp"],
+                row["unit_cost"],
+                currency_id,
+                bisect_right(thresholds, quantity),
+            )
+            if key not in cache:
+                price, rule = pricelist._ppu_compute_price_rule(
+                    subscription.product_id,
+                    quantity,
+                    row["unit_msrp"],
+                    row["unit_cost"],
+                    self.env["res.currency"].browse(currency_id),
+                    date,
+                )
+                reason = (
+                    False
+                    if rule
+                    else self.env._(
+                        "Pricelist %(pricelist)s has no rule for %(product)s.",
+                        pricelist=pricelist.display_name,
+                        product=subscription.product_id.display_name,
+                    )
+                )
+                cache[key] = (
+                    float_round(price, precision_digits=product_digits),
+                    rule,
+                    reason,
+                )
+            return cache[key]
+
+        return price_of
+
+    def _ppu_mark_duplicates(self, rows, results):
+        """Mark duplicate the billable rows whose consumption key another batch
+        billed already, or an earlier row of this file carries."""
+        keys = {
+            row["consumption_key"]
+            for row, result in zip(rows, results, strict=True)
+            if result["state"] == "ok" and row.get("consumption_key")
+        }
+        billed = {}
+        Line = self.env["sophos.ppu.import.line"]
+        for some_keys in split_every(LINE_BATCH, list(keys)):
+            for line in Line.search_fetch(
+                [
+                    ("company_id", "=", self.company_id.id),
+                    ("billed", "=", True),
+                    ("consumption_key", "in", list(some_keys)),
+                    ("import_id", "!=", self.id),
+                ],
+                ["consumption_key", "import_id"],
+            ):
+                billed[line.consumption_key] = line.import_id
+        seen = {}
+        for row, result in zip(rows, results, strict=True):
+            key = row.get("consumption_key")
+            if result["state"] != "ok" or not key:
+                continue
+            if key in billed:
+                result.update(
+                    state="duplicate",
+                    duplicate_import_id=billed[key].id,
+                    message=self.env._(
+                        "Already billed by import %(batch)s.",
+                        batch=billed[key].name,
+                    ),
+                )
+            elif key in seen:
+                result.update(
+                    state="duplicate",
+                    duplicate_import_id=self.id,
+                    message=self.env._(
+                        "Same consumption as row %(row)s of this file.",
+                        row=seen[key],
+                    ),
+                )
+            else:
+                seen[key] = row["row_number"]
+
+    # ------------------------------------------------------------------
+    # Invoices
+    # ------------------------------------------------------------------
+
+    def action_create_invoices(self):
+        """Create the draft invoices of a checked batch, all or nothing."""
+        self.ensure_one()
+        if self.state != "checked":
+            raise UserError(
+                self.env._("Check the import before creating its invoices.")
+            )
+        if self.error_count and not self.env.context.get("ppu_leave_errors"):
+            raise UserError(
+                self.env._(
+                    "%(count)s rows of import %(name)s are in error. Fix them and "
+                    "check again, or choose 'Invoice valid lines, leave errors'.",
+                    count=self.error_count,
+                    name=self.name,
+                )
+            )
+        try:
+            with self.env.cr.savepoint():
+                invoices = self._ppu_create_invoices()
+        except Exception as error:  # noqa: BLE001 - all or nothing, say why
+            _logger.info("Invoicing of %s rolled back: %s", self.name, error)
+            reason = self.env._(
+                "No invoice was created: %(error)s", error=self._ppu_error_text(error)
+            )
+            self.invoice_error = reason
+            self.message_post(body=reason)
+            return {
+                "type": "ir.actions.client",
+                "tag": "display_notification",
+                "params": {"type": "danger", "sticky": True, "message": reason},
+            }
+        self.write({"state": "invoiced", "invoice_error": False})
+        self._ppu_notify_summary()
+        return self.action_view_invoices(invoices)
+
+    def _ppu_error_text(self, error):
+        if getattr(error, "pgcode", None) == "23505":  # unique_violation
+            return self.env._(
+                "some rows were billed by another import meanwhile; check the "
+                "import again."
+            )
+        return str(getattr(error, "args", [error])[0] if error.args else error)
+
+    def _ppu_invoice_groups(self):
+        """Billable rows by (reseller, currency), ordered by end customer."""
+        lines = self.line_ids.filtered(lambda line: line.state == "ok")
+        lines.mapped("subscription_id.end_customer_id.name")
+        groups = defaultdict(list)
+        for line in lines:
+            if line.quantity:
+                groups[line.partner_id, line.currency_id].append(line)
+        for group in groups.values():
+            group.sort(
+                key=lambda line: (line.end_customer_id.name or "", line.row_number)
+            )
+        return dict(sorted(groups.items(), key=lambda item: item[0][0].name or ""))
+
+    def _ppu_create_invoices(self):
+        self.ensure_one()
+        Move = self.env["account.move"].with_context(
+            tracking_disable=True,
+            mail_create_nolog=True,
+            mail_create_nosubscribe=True,
+            mail_notrack=True,
+        )
+        company = self.company_id
+        Move = Move.with_company(company)
+        Fpos = self.env["account.fiscal.position"].with_company(company)
+        invoice_vals = []
+        billed = self.env["sophos.ppu.import.line"]
+        product_info = {}
+        for (partner, currency), lines in self._ppu_invoice_groups().items():
+            fiscal_position = Fpos._get_fiscal_position(partner)
+            total = currency.round(sum(line.price_subtotal for line in lines))
+            sign = -1 if currency.compare_amounts(total, 0) < 0 else 1
+            line_commands = []
+            for line in lines:
+                product = line.subscription_id.product_id
+                key = (product, fiscal_position)
+                if key not in product_info:
+                    taxes = product.taxes_id.filtered(
+                        lambda tax: tax.company_id in company.parent_ids
+                    )
+                    account = product.product_tmpl_id.with_company(
+                        company
+                    ).get_product_accounts(fiscal_pos=fiscal_position)["income"]
+                    product_info[key] = (fiscal_position.map_tax(taxes), account)
+                taxes, account = product_info[key]
+                vals = {
+                    "display_type": "product",
+                    "product_id": product.id,
+                    "product_uom_id": product.uom_id.id,
+                    "name": invoice_line_label(
+                        line.end_customer_id.name,
+                        line.product_description,
+                        line.start_date,
+                        line.end_date,
+                    ),
+                    "quantity": sign * line.quantity,
+                    "price_unit": line.price_unit,
+                    "tax_ids": [Command.set(taxes.ids)],
+                    "ppu_import_line_id": line.id,
+                    "ppu_subscription_id": line.subscription_id.id,
+                }
+                if account:
+                    vals["account_id"] = account.id
+                line_commands.append(Command.create(vals))
+                billed |= line
+            invoice_vals.append(
+                {
+                    "move_type": "out_invoice" if sign > 0 else "out_refund",
+                    "company_id": company.id,
+                    "partner_id": partner.id,
+                    "currency_id": currency.id,
+                    "fiscal_position_id": fiscal_position.id,
+                    "invoice_payment_term_id": partner.with_company(
+                        company
+                    ).property_payment_term_id.id,
+                    "invoice_origin": self.name,
+                    "ref": self.env._(
+                        "Sophos consumption %(period)s", period=self._ppu_period_label()
+                    ),
+                    "ppu_import_id": self.id,
+                    "invoice_line_ids": line_commands,
+                }
+            )
+        if not invoice_vals:
+            raise UserError(self.env._("There is nothing to invoice in this import."))
+        invoices = Move.browse()
+        for some_vals in split_every(MOVE_CREATE_BATCH, invoice_vals):
+            invoices |= Move.create(list(some_vals))
+            # Bound memory: the created moves are not needed in the cache.
+            self.env.flush_all()
+            self.env.invalidate_all()
+        # Claim the consumption keys: the partial unique index refuses a key
+        # another transaction billed, even one not committed yet.
+        billed.with_context(ppu_matching=True).write({"billed": True})
+        self.env.flush_all()
+        return invoices
+
+    def action_view_invoices(self, invoices=None):
+        self.ensure_one()
+        invoices = self.invoice_ids if invoices is None else invoices
+        action = self.env["ir.actions.actions"]._for_xml_id(
+            "account.action_move_out_invoice_type"
+        )
+        action["domain"] = [("id", "in", invoices.ids)]
+        action["context"] = {"default_move_type": "out_invoice", "create": False}
+        if len(invoices) == 1:
+            action["views"] = [(False, "form")]
+            action["res_id"] = invoices.id
+        return action
+
+    # ------------------------------------------------------------------
+    # Cancel
+    # ------------------------------------------------------------------
+
+    def action_cancel(self):
+        """Drop the batch's draft invoices and free its consumption keys."""
+        for batch in self:
+            posted = batch.invoice_ids.filtered(lambda move: move.state == "posted")
+            if posted:
+                raise UserError(
+                    self.env._(
+                        "Import %(name)s cannot be cancelled: invoices %(invoices)s "
+                        "are posted. Correct them with credit notes.",
+                        name=batch.name,
+                        invoices=", ".join(posted.mapped("name")),
+                    )
+                )
+            batch.invoice_ids.unlink()
+            batch.line_ids.filtered("billed").with_context(ppu_matching=True).write(
+                {"billed": False}
+            )
+            batch.write({"state": "cancelled"})
+        return True
+
+    # ------------------------------------------------------------------
+    # Summary and error report
+    # ------------------------------------------------------------------
+
+    def _ppu_summary(self):
+        """Counts and totals per reseller, for the chatter and the ops mail."""
+        self.ensure_one()
+        Line = self.env["sophos.ppu.import.line"]
+        entries = []
+        for partner, currency, state, count, amount in Line._read_group(
+            [("import_id", "=", self.id)],
+            ["partner_id", "currency_id", "state"],
+            ["__count", "price_subtotal:sum"],
+        ):
+            entries.extend(
+                [(partner.display_name, currency.name, state, 0)] * (count - 1)
+                + [(partner.display_name, currency.name, state, amount)]
+            )
+        return summarize_billing(entries)
+
+    def _ppu_notify_summary(self):
+        """Post the summary on the batch and mail it to the ops recipients."""
+        template = self.env.ref(
+            "sophos_ppu.mail_template_ppu_import_summary_ops", raise_if_not_found=False
+        )
+        if not template:
+            return
+        for batch in self:
+            body = template._render_field("body_html", batch.ids, compute_lang=True)[
+                batch.id
+            ]
+            batch.message_post(body=Markup(body), subtype_xmlid="mail.mt_note")
+            if batch.company_id.ppu_ops_partner_ids:
+                template.send_mail(batch.id)
+
+    def _ppu_error_report_rows(self):
+        lines = self.line_ids.filtered(lambda line: line.state != "ok")
+        header = [
+            self.env._("Row"),
+            self.env._("End User Identifier"),
+            self.env._("End Customer"),
+            self.env._("Product Description"),
+            self.env._("Start Date"),
+            self.env._("End Date"),
+            self.env._("Quantity"),
+            self.env._("Unit MSRP"),
+            self.env._("Unit Price"),
+            self.env._("Status"),
+            self.env._("Reason"),
+            self.env._("Values as read"),
+        ]
+        states = dict(lines._fields["state"]._description_selection(self.env))
+        rows = [
+            [
+                line.row_number,
+                line.end_user_identifier,
+                line.end_customer_name,
+                line.product_description,
+                line.start_date and line.start_date.isoformat(),
+                line.end_date and line.end_date.isoformat(),
+                line.quantity,
+                line.unit_msrp,
+                line.unit_cost,
+                states[line.state],
+                line.message,
+                line.raw_values,
+            ]
+            for line in lines
+        ]
+        return header, rows
+
+    def action_download_error_report(self):
+        """The rows with issues as .xlsx (or .csv with context report_format)."""
+        self.ensure_one()
+        header, rows = self._ppu_error_report_rows()
+        if self.env.context.get("report_format") == "csv":
+            data, extension, mimetype = (
+                error_report_csv(header, rows),
+                "csv",
+                "text/csv",
+            )
+        else:
+            data = error_report_xlsx(header, rows)
+            extension = "xlsx"
+            mimetype = (
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            )
+        attachment = self.env["ir.attachment"].create(
+            {
+                "name": f"{self.name.replace('/', '-')}-issues.{extension}",
+                "raw": data,
+                "mimetype": mimetype,
+                "res_model": self._name,
+                "res_id": self.id,
+            }
+        )
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/{attachment.id}?download=true",
+            "target": "self",
+        }
+
+    def action_download_file(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/{self.attachment_id.id}?download=true",
+            "target": "self",
+        }
+
+    # ------------------------------------------------------------------
+    # Import (called by the wizard)
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _ppu_import_file(self, file_bytes, filename, period_date, partner=None):
+        """Create a batch from a consumption file, its lines checked.
+
+        :raises UserError: when the core rejects the file (nothing is created)
+        """
+        try:
+            result = read_consumption_file(file_bytes, filename=filename)
+        except ConsumptionFileError as error:
+            raise UserError(
+                self.env._(
+                    "%(file)s cannot be imported: %(reason)s",
+                    file=filename,
+                    reason=error.message,
+                )
+            ) from error
+        company = self.env.company
+        batch = self.create(
+            {
+                "company_id": company.id,
+                "period_date": period_date,
+                "partner_id": partner.id if partner else False,
+                "file_format": result.file_format,
+            }
+        )
+        batch.attachment_id = self.env["ir.attachment"].create(
+            {
+                "name": filename,
+                "raw": file_bytes,
+                "res_model": self._name,
+                "res_id": batch.id,
+            }
+        )
+        rows = self.env["sophos.ppu.import.line"]._ppu_values_from_result(
+            result, company
+        )
+        checks = batch._ppu_check_rows(rows)
+        Line = self.env["sophos.ppu.import.line"].with_context(ppu_matching=True)
+        vals_list = []
+        for row, check in zip(rows, checks, strict=True):
+            vals = dict(row, **check)
+            vals.update(import_id=batch.id, company_id=company.id)
+            vals_list.append(vals)
+        for some_vals in split_every(LINE_BATCH, vals_list):
+            Line.create(list(some_vals))
+            self.env.flush_all()
+            self.env.invalidate_all()
+        batch.state = "checked"
+        batch._ppu_notify_summary()
+        return batch

@@ -1,0 +1,1 @@
+from . import sophos_ppu_import_wizard

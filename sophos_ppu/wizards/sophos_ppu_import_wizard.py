@@ -1,0 +1,67 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import base64
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+
+class SophosPpuImportWizard(models.TransientModel):
+    """Upload the monthly consumption file: creates a checked import batch."""
+
+    _name = "sophos.ppu.import.wizard"
+    _description = "Import a Sophos Consumption File"
+    _check_company_auto = True
+
+    file = fields.Binary(required=True, attachment=False)
+    filename = fields.Char()
+    period_date = fields.Date(
+        string="Billing Month",
+        required=True,
+        default=lambda self: self._default_period_date(),
+        help="Any day of the month billed; the import keeps its first day.",
+    )
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Reseller",
+        check_company=True,
+        help="Set it when the file is one reseller's: its rows are then matched "
+        "to this reseller's subscriptions only.",
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company
+    )
+
+    @api.model
+    def _default_period_date(self):
+        return fields.Date.context_today(self).replace(day=1) - relativedelta(months=1)
+
+    def action_import(self):
+        self.ensure_one()
+        filename = self.filename or ""
+        if not filename.lower().endswith((".xlsx", ".xls", ".csv")):
+            raise UserError(
+                self.env._(
+                    "%(file)s is not a consumption file: choose an .xlsx, .xls or "
+                    ".csv file.",
+                    file=filename or self.env._("The file"),
+                )
+            )
+        batch = (
+            self.env["sophos.ppu.import"]
+            .with_company(self.company_id)
+            ._ppu_import_file(
+                base64.b64decode(self.file),
+                filename,
+                self.period_date.replace(day=1),
+                partner=self.partner_id,
+            )
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "sophos.ppu.import",
+            "res_id": batch.id,
+            "views": [(False, "form")],
+            "target": "current",
+        }
