@@ -454,8 +454,8 @@ class SophosPpuImport(models.Model):
                     if rule
                     else self.env._(
                         "Pricelist %(pricelist)s has no rule for %(product)s.",
-                        pricelist=pricelist.display_name,
-                        product=subscription.product_id.display_name,
+                        pricelist=pricelist.name,
+                        product=subscription.product_id.name,
                     )
                 )
                 cache[key] = (

@@ -1,0 +1,164 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from odoo.addons.sophos_ppu.models import sophos_ppu_import
+
+from .common_import import PpuImportCommon
+
+
+@tagged("post_install", "-at_install")
+class TestImportInvoices(PpuImportCommon):
+    def test_one_draft_invoice_per_reseller_and_currency(self):
+        batch = self.import_rows(
+            [
+                self.row("EU-discount", quantity=7),
+                self.row("EU-markup", quantity=10),
+                self.row("EU-discount", quantity=2, sku="CEM-PPU", description="Email"),
+                self.row("EU-eur", quantity=3),
+            ]
+        )
+        batch.action_create_invoices()
+        self.assertEqual(batch.state, "invoiced")
+        invoices = batch.invoice_ids
+        self.assertEqual(len(invoices), 3)
+        self.assertEqual(set(invoices.mapped("state")), {"draft"})
+        self.assertEqual(set(invoices.mapped("move_type")), {"out_invoice"})
+        by_partner = {move.partner_id: move for move in invoices}
+        discount = by_partner[self.resellers["discount"]]
+        self.assertEqual(discount.currency_id, self.usd)
+        self.assertEqual(discount.amount_untaxed, 40.50)  # 7 x 4.50 + 2 x 4.50
+        self.assertEqual(by_partner[self.resellers["markup"]].amount_untaxed, 36.80)
+        eur = by_partner[self.resellers["eur"]]
+        self.assertEqual(eur.currency_id, self.eur)
+        self.assertEqual(eur.amount_untaxed, 27.00)
+        self.assertEqual(discount.invoice_origin, batch.name)
+
+    def test_invoice_takes_reseller_terms_fiscal_position_and_mapped_taxes(self):
+        reseller = self.resellers["discount"]
+        reseller.property_account_position_id = self.fiscal_pos_a
+        batch = self.import_rows([self.row("EU-discount", quantity=7)])
+        batch.action_create_invoices()
+        invoice = batch.invoice_ids
+        self.assertEqual(invoice.invoice_payment_term_id, self.pay_terms_b)
+        self.assertEqual(invoice.fiscal_position_id, self.fiscal_pos_a)
+        self.assertEqual(invoice.invoice_line_ids.tax_ids, self.tax_sale_b)
+        self.assertEqual(invoice.amount_untaxed, 31.50)
+        self.assertEqual(self.tax_sale_b.amount_type, "percent")
+        self.assertEqual(
+            invoice.amount_tax, self.usd.round(31.50 * self.tax_sale_b.amount / 100)
+        )
+        self.assertTrue(invoice.line_ids.filtered("tax_line_id"))
+
+    def test_invoice_lines_are_labelled_ordered_by_end_customer_and_linked(self):
+        other = self._subscription(
+            self.resellers["discount"],
+            "Aardvark Ltd",
+            "EU-aard",
+            self.pricelist_discount,
+        )
+        batch = self.import_rows(
+            [
+                self.row("EU-discount", quantity=1),
+                self.row("EU-aard", quantity=2, description="Intercept X Server"),
+            ]
+        )
+        batch.action_create_invoices()
+        lines = batch.invoice_ids.invoice_line_ids
+        self.assertEqual(
+            lines.mapped("name"),
+            [
+                "Aardvark Ltd — Intercept X Server — 2026-10-01–2026-10-31",
+                "Customer discount — Sophos Intercept X Advanced — "
+                "2026-10-01–2026-10-31",
+            ],
+        )
+        self.assertEqual(lines.mapped("quantity"), [2.0, 1.0])
+        self.assertEqual(lines[0].ppu_subscription_id, other)
+        import_line = self.line_of(batch, "EU-aard")
+        self.assertEqual(lines[0].ppu_import_line_id, import_line)
+        self.assertEqual(import_line.invoice_line_id, lines[0])
+        self.assertEqual(import_line.invoice_id, batch.invoice_ids)
+        self.assertEqual(
+            batch.invoice_ids.ppu_import_attachment_id, batch.attachment_id
+        )
+        action = batch.invoice_ids.action_ppu_download_file()
+        self.assertEqual(
+            action["url"], f"/web/content/{batch.attachment_id.id}?download=true"
+        )
+
+    def test_zero_quantity_rows_are_skipped_visibly(self):
+        batch = self.import_rows(
+            [self.row("EU-discount", quantity=1), self.row("EU-markup", quantity=0)]
+        )
+        zero = self.line_of(batch, "EU-markup")
+        self.assertEqual(zero.message, "Zero quantity: not invoiced.")
+        batch.action_create_invoices()
+        self.assertEqual(batch.invoice_ids.partner_id, self.resellers["discount"])
+        self.assertFalse(zero.invoice_line_id)
+        self.assertFalse(zero.billed)
+
+    def test_negative_row_becomes_a_negative_line(self):
+        batch = self.import_rows(
+            [
+                self.row("EU-discount", quantity=10),
+                self.row("EU-discount", quantity=-2, description="Correction", sku="C"),
+            ]
+        )
+        batch.action_create_invoices()
+        invoice = batch.invoice_ids
+        self.assertEqual(invoice.move_type, "out_invoice")
+        self.assertEqual(
+            sorted(invoice.invoice_line_ids.mapped("price_subtotal")), [-9.0, 45.0]
+        )
+        self.assertEqual(invoice.amount_untaxed, 36.00)
+
+    def test_reseller_with_a_negative_total_gets_a_credit_note(self):
+        batch = self.import_rows([self.row("EU-markup", quantity=-5)])
+        batch.action_create_invoices()
+        refund = batch.invoice_ids
+        self.assertEqual(refund.move_type, "out_refund")
+        self.assertEqual(refund.invoice_line_ids.quantity, 5.0)
+        self.assertEqual(refund.amount_untaxed, 18.40)
+        self.assertEqual(refund.amount_untaxed_signed, -18.40)
+
+    def test_failure_midway_leaves_no_invoice_and_the_batch_says_why(self):
+        batch = self.import_rows(
+            [self.row("EU-discount"), self.row("EU-markup"), self.row("EU-eur")]
+        )
+        Move = type(self.env["account.move"])
+        original = Move.create
+        created = []
+
+        def failing_create(model, vals_list):
+            if created:
+                raise UserError("Sequence exhausted")
+            created.append(vals_list)
+            return original(model, vals_list)
+
+        self.patch(Move, "create", failing_create)
+        # one invoice per account.move create() call: the 2nd call fails
+        self.patch(sophos_ppu_import, "MOVE_CREATE_BATCH", 1)
+        batch.action_create_invoices()
+        self.assertTrue(created)
+        self.assertFalse(batch.invoice_ids)
+        self.assertFalse(
+            self.env["account.move"].search([("ppu_import_id", "=", batch.id)])
+        )
+        self.assertEqual(batch.state, "checked")
+        self.assertEqual(
+            batch.invoice_error, "No invoice was created: Sequence exhausted"
+        )
+        self.assertFalse(batch.line_ids.filtered("billed"))
+
+    def test_invoicing_is_refused_while_errors_remain(self):
+        batch = self.import_rows([self.row("EU-discount"), self.row("NOPE")])
+        with self.assertRaisesRegex(UserError, "1 rows of import .* are in error"):
+            batch.action_create_invoices()
+        self.assertFalse(batch.invoice_ids)
+
+    def test_ops_confirm_invoicing_valid_lines_and_leaving_errors(self):
+        batch = self.import_rows([self.row("EU-discount"), self.row("NOPE")])
+        batch.with_context(ppu_leave_errors=True).action_create_invoices()
+        self.assertEqual(batch.invoice_ids.amount_untaxed, 4.50)
+        self.assertFalse(self.line_of(batch, "NOPE").billed)

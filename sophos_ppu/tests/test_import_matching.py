@@ -1,0 +1,109 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo.tests import tagged
+
+from .common_import import PpuImportCommon
+
+
+@tagged("post_install", "-at_install")
+class TestImportMatching(PpuImportCommon):
+    def test_row_matches_its_subscription_by_end_user_identifier(self):
+        batch = self.import_rows([self.row("EU-discount", customer="Someone else")])
+        line = batch.line_ids
+        self.assertEqual(line.subscription_id, self.subscriptions["discount"])
+        self.assertEqual(line.match_method, "identifier")
+        self.assertEqual(line.partner_id, self.resellers["discount"])
+
+    def test_identifier_match_ignores_case_and_spaces(self):
+        batch = self.import_rows([self.row("  eu-DISCOUNT ")])
+        self.assertEqual(batch.line_ids.subscription_id, self.subscriptions["discount"])
+
+    def test_unknown_identifier_matches_by_end_customer_name_and_records_it(self):
+        subscription = self._subscription(
+            self.resellers["discount"], "Acme  Corp", False, self.pricelist_discount
+        )
+        batch = self.import_rows([self.row("NEW-ID-1", customer=" ACME corp ")])
+        line = batch.line_ids
+        self.assertEqual(line.subscription_id, subscription)
+        self.assertEqual(line.match_method, "name")
+        self.assertEqual(subscription.end_user_identifier, "NEW-ID-1")
+
+    def test_recorded_identifier_matches_directly_next_month(self):
+        subscription = self._subscription(
+            self.resellers["discount"], "Acme Corp", False, self.pricelist_discount
+        )
+        self.import_rows([self.row("NEW-ID-1", customer="Acme Corp")])
+        batch = self.import_rows([self.row("NEW-ID-1", customer="Acme Corp Ltd")])
+        self.assertEqual(batch.line_ids.subscription_id, subscription)
+        self.assertEqual(batch.line_ids.match_method, "identifier")
+
+    def test_matching_is_restricted_to_the_chosen_reseller(self):
+        batch = self.import_rows(
+            [self.row("EU-discount"), self.row("EU-markup")],
+            partner=self.resellers["markup"],
+        )
+        self.assertEqual(batch.line_ids.mapped("state"), ["error", "ok"])
+        self.assertEqual(
+            batch.line_ids[0].message,
+            "No subscription has End User Identifier EU-discount or end customer -.",
+        )
+
+    def test_row_matching_nothing_is_an_error(self):
+        batch = self.import_rows([self.row("NOPE", customer="Nobody Inc")])
+        self.assertEqual(batch.line_ids.state, "error")
+        self.assertEqual(
+            batch.line_ids.message,
+            "No subscription has End User Identifier NOPE or end customer Nobody Inc.",
+        )
+
+    def test_row_matching_several_subscriptions_is_an_error(self):
+        self._subscription(
+            self.resellers["markup"], "Twin", "EU-discount", self.pricelist_markup
+        )
+        batch = self.import_rows([self.row("EU-discount")])
+        line = batch.line_ids
+        self.assertEqual(line.state, "error")
+        self.assertRegex(line.message, r"^Several subscriptions match \(.*\): pick")
+        self.assertFalse(line.subscription_id)
+
+    def test_row_outside_the_billing_month_is_an_error(self):
+        row = self.row("EU-discount", **{"Start Date": "2026-09-01"})
+        row["End Date"] = "2026-09-30"
+        line = self.import_rows([row]).line_ids
+        self.assertEqual(line.state, "error")
+        self.assertEqual(
+            line.message,
+            "Service dates 2026-09-01–2026-09-30 are outside the billing month "
+            "October 2026.",
+        )
+
+    def test_row_of_a_closed_subscription_is_an_error(self):
+        self.subscriptions["discount"].state = "closed"
+        line = self.import_rows([self.row("EU-discount")]).line_ids
+        self.assertEqual(line.state, "error")
+        self.assertEqual(
+            line.message,
+            f"Subscription {self.subscriptions['discount'].display_name} is closed.",
+        )
+
+    def test_ops_set_the_subscription_by_hand_and_check_again(self):
+        batch = self.import_rows([self.row("NOPE", customer="Nobody Inc", quantity=2)])
+        line = batch.line_ids
+        line.subscription_id = self.subscriptions["markup"]
+        batch.action_check()
+        self.assertEqual(line.state, "ok")
+        self.assertEqual(line.match_method, "manual")
+        self.assertEqual(line.price_unit, 3.68)
+        self.assertEqual(line.price_subtotal, 7.36)
+        self.assertEqual(batch.error_count, 0)
+
+    def test_check_again_keeps_the_subscription_set_by_hand(self):
+        subscription = self._subscription(
+            self.resellers["discount"], "Nobody Inc", False, self.pricelist_discount
+        )
+        batch = self.import_rows([self.row("NOPE", customer="Nobody Inc")])
+        line = batch.line_ids
+        line.subscription_id = self.subscriptions["markup"]
+        batch.action_check()
+        batch.action_check()
+        self.assertEqual(line.subscription_id, self.subscriptions["markup"])
+        self.assertEqual(subscription.end_user_identifier, "NOPE")
