@@ -4,3 +4,6 @@ from . import test_import_pricing
 from . import test_import_matching
 from . import test_import_invoices
 from . import test_import_duplicates
+from . import test_import_cancel
+from . import test_import_mails
+from . import test_import_report
