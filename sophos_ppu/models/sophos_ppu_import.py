@@ -576,87 +576,159 @@ class SophosPpuImport(models.Model):
         return dict(sorted(groups.items(), key=lambda item: item[0][0].name or ""))
 
     def _ppu_create_invoices(self):
+        """One account.move create() per MOVE_CREATE_BATCH invoices, each with
+        all its lines; then claim the consumption keys of the billed rows."""
         self.ensure_one()
-        Move = self.env["account.move"].with_context(
-            tracking_disable=True,
-            mail_create_nolog=True,
-            mail_create_nosubscribe=True,
-            mail_notrack=True,
-        )
-        company = self.company_id
-        Move = Move.with_company(company)
-        Fpos = self.env["account.fiscal.position"].with_company(company)
-        invoice_vals = []
-        billed = self.env["sophos.ppu.import.line"]
-        product_info = {}
-        for (partner, currency), lines in self._ppu_invoice_groups().items():
-            fiscal_position = Fpos._get_fiscal_position(partner)
-            total = currency.round(sum(line.price_subtotal for line in lines))
-            sign = -1 if currency.compare_amounts(total, 0) < 0 else 1
-            line_commands = []
-            for line in lines:
-                product = line.subscription_id.product_id
-                key = (product, fiscal_position)
-                if key not in product_info:
-                    taxes = product.taxes_id.filtered(
-                        lambda tax: tax.company_id in company.parent_ids
-                    )
-                    account = product.product_tmpl_id.with_company(
-                        company
-                    ).get_product_accounts(fiscal_pos=fiscal_position)["income"]
-                    product_info[key] = (fiscal_position.map_tax(taxes), account)
-                taxes, account = product_info[key]
-                vals = {
-                    "display_type": "product",
-                    "product_id": product.id,
-                    "product_uom_id": product.uom_id.id,
-                    "name": invoice_line_label(
-                        line.end_customer_id.name,
-                        line.product_description,
-                        line.start_date,
-                        line.end_date,
-                    ),
-                    "quantity": sign * line.quantity,
-                    "price_unit": line.price_unit,
-                    "tax_ids": [Command.set(taxes.ids)],
-                    "ppu_import_line_id": line.id,
-                    "ppu_subscription_id": line.subscription_id.id,
-                }
-                if account:
-                    vals["account_id"] = account.id
-                line_commands.append(Command.create(vals))
-                billed |= line
-            invoice_vals.append(
-                {
-                    "move_type": "out_invoice" if sign > 0 else "out_refund",
-                    "company_id": company.id,
-                    "partner_id": partner.id,
-                    "currency_id": currency.id,
-                    "fiscal_position_id": fiscal_position.id,
-                    "invoice_payment_term_id": partner.with_company(
-                        company
-                    ).property_payment_term_id.id,
-                    "invoice_origin": self.name,
-                    "ref": self.env._(
-                        "Sophos consumption %(period)s", period=self._ppu_period_label()
-                    ),
-                    "ppu_import_id": self.id,
-                    "invoice_line_ids": line_commands,
-                }
+        Move = (
+            self.env["account.move"]
+            .with_company(self.company_id)
+            .with_context(
+                tracking_disable=True,
+                mail_create_nolog=True,
+                mail_create_nosubscribe=True,
+                mail_notrack=True,
             )
-        if not invoice_vals:
+        )
+        groups = self._ppu_invoice_groups()
+        if not groups:
             raise UserError(self.env._("There is nothing to invoice in this import."))
+        billed_ids = []
         invoices = Move.browse()
-        for some_vals in split_every(MOVE_CREATE_BATCH, invoice_vals):
-            invoices |= Move.create(list(some_vals))
-            # Bound memory: the created moves are not needed in the cache.
+        cache = {}
+        for some_groups in split_every(MOVE_CREATE_BATCH, groups.items()):
+            vals_list = []
+            for (partner, currency), lines in some_groups:
+                vals_list.append(
+                    self._ppu_prepare_invoice_vals(partner, currency, lines, cache)
+                )
+                billed_ids.extend(line.id for line in lines)
+            invoices |= Move.create(vals_list)
+            # Bound memory: what was created is not needed in the cache.
             self.env.flush_all()
             self.env.invalidate_all()
         # Claim the consumption keys: the partial unique index refuses a key
         # another transaction billed, even one not committed yet.
-        billed.with_context(ppu_matching=True).write({"billed": True})
+        self.env["sophos.ppu.import.line"].browse(billed_ids).with_context(
+            ppu_matching=True
+        ).write({"billed": True})
         self.env.flush_all()
         return invoices
+
+    def _ppu_prepare_invoice_vals(self, partner, currency, lines, cache):
+        """Values of one draft invoice (a credit note when its total is
+        negative) with one line per row.
+
+        The lines carry the amounts, balance and tax tags that Odoo's own tax
+        computation gives them (the same ``account.tax`` helpers the invoice
+        runs when it synchronises its lines), so that creating the invoice
+        does not rewrite every line; the invoice still computes its taxes,
+        payment terms and balance itself, and overrides any amount that
+        would differ."""
+        company = self.company_id
+        AccountTax = self.env["account.tax"]
+        if partner not in cache:
+            cache[partner] = (
+                self.env["account.fiscal.position"]
+                .with_company(company)
+                ._get_fiscal_position(partner)
+            )
+        fiscal_position = cache[partner]
+        total = currency.round(sum(line.price_subtotal for line in lines))
+        is_refund = currency.compare_amounts(total, 0) < 0
+        quantity_sign = -1 if is_refund else 1
+        # out_invoice is inbound (product lines credited), out_refund outbound
+        sign = 1 if is_refund else -1
+        rate = self.env["res.currency"]._get_conversion_rate(
+            company.currency_id, currency, company, fields.Date.context_today(self)
+        )
+        line_vals = []
+        base_lines = []
+        for line in lines:
+            product = line.subscription_id.product_id
+            key = (product, partner, fiscal_position)
+            if key not in cache:
+                taxes = product.taxes_id.filtered(
+                    lambda tax: tax.company_id in company.parent_ids
+                )
+                account = product.product_tmpl_id.with_company(
+                    company
+                ).get_product_accounts(fiscal_pos=fiscal_position)["income"]
+                # What account.move.line._compute_analytic_distribution finds,
+                # looked up once instead of once per line.
+                distribution = self.env[
+                    "account.analytic.distribution.model"
+                ]._get_distribution(
+                    {
+                        "product_id": product.id,
+                        "product_categ_id": product.categ_id.id,
+                        "partner_id": partner.id,
+                        "partner_category_id": partner.category_id.ids,
+                        "account_prefix": account.code,
+                        "company_id": company.id,
+                    }
+                )
+                cache[key] = (fiscal_position.map_tax(taxes), account, distribution)
+            taxes, account, distribution = cache[key]
+            vals = {
+                "display_type": "product",
+                "product_id": product.id,
+                "product_uom_id": product.uom_id.id,
+                "name": invoice_line_label(
+                    line.end_customer_id.name,
+                    line.product_description,
+                    line.start_date,
+                    line.end_date,
+                ),
+                "quantity": quantity_sign * line.quantity,
+                "price_unit": line.price_unit,
+                "tax_ids": [Command.set(taxes.ids)],
+                "ppu_import_line_id": line.id,
+                "ppu_subscription_id": line.subscription_id.id,
+                "analytic_distribution": distribution or False,
+            }
+            if account:
+                vals["account_id"] = account.id
+            line_vals.append(vals)
+            base_lines.append(
+                AccountTax._prepare_base_line_for_taxes_computation(
+                    None,
+                    product_id=product,
+                    tax_ids=taxes,
+                    price_unit=vals["price_unit"],
+                    quantity=vals["quantity"],
+                    currency_id=currency,
+                    rate=rate,
+                    sign=sign,
+                    is_refund=is_refund,
+                    tax_tag_invert=not is_refund,
+                    partner_id=partner,
+                    account_id=account,
+                )
+            )
+        AccountTax._add_tax_details_in_base_lines(base_lines, company)
+        AccountTax._round_base_lines_tax_details(base_lines, company)
+        AccountTax._add_accounting_data_in_base_lines_tax_details(base_lines, company)
+        amounts = AccountTax._prepare_tax_lines(base_lines, company)
+        for vals, (_base_line, to_update) in zip(
+            line_vals, amounts["base_lines_to_update"], strict=True
+        ):
+            vals.update(to_update)
+        return {
+            "move_type": "out_refund" if is_refund else "out_invoice",
+            "company_id": company.id,
+            "partner_id": partner.id,
+            "currency_id": currency.id,
+            "fiscal_position_id": fiscal_position.id,
+            "invoice_payment_term_id": partner.with_company(
+                company
+            ).property_payment_term_id.id,
+            "invoice_origin": self.name,
+            "ref": self.env._(
+                "Sophos consumption %(period)s", period=self._ppu_period_label()
+            ),
+            "ppu_import_id": self.id,
+            "invoice_line_ids": [Command.create(vals) for vals in line_vals],
+        }
 
     def action_view_invoices(self, invoices=None):
         self.ensure_one()
