@@ -335,6 +335,7 @@ def run(args):
             else:
                 setup_data(env, args.resellers, args.customers)
             cr.commit()
+            cr.execute("ANALYZE")  # fresh statistics, as autovacuum would have
             if not file_path.exists():
                 write_file(file_path, args.rows, args.resellers, args.customers)
             print(

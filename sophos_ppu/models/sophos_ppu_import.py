@@ -562,17 +562,50 @@ class SophosPpuImport(models.Model):
         return str(getattr(error, "args", [error])[0] if error.args else error)
 
     def _ppu_invoice_groups(self):
-        """Billable rows by (reseller, currency), ordered by end customer."""
-        lines = self.line_ids.filtered(lambda line: line.state == "ok")
-        lines.mapped("subscription_id.end_customer_id.name")
+        """Billable rows (plain dicts, read in a few queries) by (reseller,
+        currency), ordered by end customer then row."""
+        rows = self.env["sophos.ppu.import.line"].search_read(
+            [
+                ("import_id", "=", self.id),
+                ("state", "=", "ok"),
+                ("quantity", "!=", 0),
+            ],
+            [
+                "row_number",
+                "subscription_id",
+                "partner_id",
+                "currency_id",
+                "product_description",
+                "start_date",
+                "end_date",
+                "quantity",
+                "price_unit",
+                "price_subtotal",
+            ],
+            load=None,
+        )
+        subscriptions = self.env["sophos.ppu.subscription"].browse(
+            {row["subscription_id"] for row in rows}
+        )
+        customer_of = {
+            subscription.id: subscription.end_customer_id.name or ""
+            for subscription in subscriptions
+        }
+        product_of = {
+            subscription.id: subscription.product_id for subscription in subscriptions
+        }
+        Partner, Currency = self.env["res.partner"], self.env["res.currency"]
         groups = defaultdict(list)
-        for line in lines:
-            if line.quantity:
-                groups[line.partner_id, line.currency_id].append(line)
-        for group in groups.values():
-            group.sort(
-                key=lambda line: (line.end_customer_id.name or "", line.row_number)
+        for row in rows:
+            row["end_customer"] = customer_of[row["subscription_id"]]
+            row["product"] = product_of[row["subscription_id"]]
+            key = (
+                Partner.browse(row["partner_id"]),
+                Currency.browse(row["currency_id"]),
             )
+            groups[key].append(row)
+        for group in groups.values():
+            group.sort(key=lambda row: (row["end_customer"], row["row_number"]))
         return dict(sorted(groups.items(), key=lambda item: item[0][0].name or ""))
 
     def _ppu_create_invoices(self):
@@ -601,7 +634,7 @@ class SophosPpuImport(models.Model):
                 vals_list.append(
                     self._ppu_prepare_invoice_vals(partner, currency, lines, cache)
                 )
-                billed_ids.extend(line.id for line in lines)
+                billed_ids.extend(line["id"] for line in lines)
             invoices |= Move.create(vals_list)
             # Bound memory: what was created is not needed in the cache.
             self.env.flush_all()
@@ -633,7 +666,7 @@ class SophosPpuImport(models.Model):
                 ._get_fiscal_position(partner)
             )
         fiscal_position = cache[partner]
-        total = currency.round(sum(line.price_subtotal for line in lines))
+        total = currency.round(sum(line["price_subtotal"] for line in lines))
         is_refund = currency.compare_amounts(total, 0) < 0
         quantity_sign = -1 if is_refund else 1
         # out_invoice is inbound (product lines credited), out_refund outbound
@@ -644,7 +677,7 @@ class SophosPpuImport(models.Model):
         line_vals = []
         base_lines = []
         for line in lines:
-            product = line.subscription_id.product_id
+            product = line["product"]
             key = (product, partner, fiscal_position)
             if key not in cache:
                 taxes = product.taxes_id.filtered(
@@ -674,16 +707,16 @@ class SophosPpuImport(models.Model):
                 "product_id": product.id,
                 "product_uom_id": product.uom_id.id,
                 "name": invoice_line_label(
-                    line.end_customer_id.name,
-                    line.product_description,
-                    line.start_date,
-                    line.end_date,
+                    line["end_customer"],
+                    line["product_description"],
+                    line["start_date"],
+                    line["end_date"],
                 ),
-                "quantity": quantity_sign * line.quantity,
-                "price_unit": line.price_unit,
+                "quantity": quantity_sign * line["quantity"],
+                "price_unit": line["price_unit"],
                 "tax_ids": [Command.set(taxes.ids)],
-                "ppu_import_line_id": line.id,
-                "ppu_subscription_id": line.subscription_id.id,
+                "ppu_import_line_id": line["id"],
+                "ppu_subscription_id": line["subscription_id"],
                 "analytic_distribution": distribution or False,
             }
             if account:
