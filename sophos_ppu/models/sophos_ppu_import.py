@@ -536,7 +536,9 @@ class SophosPpuImport(models.Model):
             )
         try:
             with self.env.cr.savepoint():
-                invoices = self._ppu_create_invoices()
+                # As sale does for salesmen: ops create the invoices without
+                # accounting rights; accountants review and post them.
+                invoices = self.sudo()._ppu_create_invoices().sudo(False)
         except Exception as error:  # noqa: BLE001 - all or nothing, say why
             _logger.info("Invoicing of %s rolled back: %s", self.name, error)
             reason = self.env._(
@@ -793,7 +795,7 @@ class SophosPpuImport(models.Model):
                         invoices=", ".join(posted.mapped("name")),
                     )
                 )
-            batch.invoice_ids.unlink()
+            batch.invoice_ids.sudo().unlink()  # drafts only, checked above
             batch.line_ids.filtered("billed").with_context(ppu_matching=True).write(
                 {"billed": False}
             )

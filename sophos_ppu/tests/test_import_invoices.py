@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo.exceptions import UserError
 from odoo.tests import tagged
+from odoo.tests.common import new_test_user
 
 from odoo.addons.sophos_ppu.models import sophos_ppu_import
 
@@ -162,3 +163,18 @@ class TestImportInvoices(PpuImportCommon):
         batch.with_context(ppu_leave_errors=True).action_create_invoices()
         self.assertEqual(batch.invoice_ids.amount_untaxed, 4.50)
         self.assertFalse(self.line_of(batch, "NOPE").billed)
+
+    def test_ops_user_without_accounting_rights_creates_and_cancels_invoices(self):
+        ops = new_test_user(
+            self.env,
+            login="ppu-ops",
+            groups="sophos_ppu.group_ppu_operations",
+            company_id=self.company.id,
+        )
+        self.env = self.env(user=ops)
+        batch = self.import_rows([self.row("EU-discount", quantity=7)])
+        batch.action_create_invoices()
+        self.assertEqual(batch.invoice_ids.amount_untaxed, 31.50)
+        self.assertEqual(batch.invoice_ids.create_uid, ops)
+        batch.action_cancel()
+        self.assertFalse(batch.invoice_ids)
