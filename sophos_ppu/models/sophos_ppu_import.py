@@ -540,7 +540,9 @@ class SophosPpuImport(models.Model):
                 # accounting rights; accountants review and post them.
                 invoices = self.sudo()._ppu_create_invoices().sudo(False)
         except Exception as error:  # noqa: BLE001 - all or nothing, say why
-            _logger.info("Invoicing of %s rolled back: %s", self.name, error)
+            _logger.info(
+                "Invoicing of %s rolled back: %s", self.name, error, exc_info=True
+            )
             reason = self.env._(
                 "No invoice was created: %(error)s", error=self._ppu_error_text(error)
             )
