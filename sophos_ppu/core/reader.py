@@ -74,17 +74,26 @@ def read_consumption_file(source, filename=None, *, currency=None):
     column_map = map_columns(header_cells, header_number, currency)
     body = grid.frame.iloc[header_index + 1 :]
     numbers = grid.row_numbers[header_index + 1 :]
-    result = _Normaliser(body, numbers, column_map, grid.delimiter).run()
-    if not result.row_count:
+    normaliser = _Normaliser(body, numbers, column_map, grid.delimiter)
+    rows, issues, skipped, row_count = normaliser.run()
+    if not row_count:
         raise ConsumptionFileError(
             f"The file has no data rows below its header (row {header_number})."
         )
-    result.header_row_number = header_number
-    result.file_format = grid.file_format
-    result.sheet_name = grid.sheet_name
-    result.encoding = grid.encoding
-    result.delimiter = grid.delimiter
-    return result
+    return ConsumptionFileResult(
+        rows=rows,
+        issues=issues,
+        skipped=skipped,
+        row_count=row_count,
+        header_row_number=header_number,
+        columns={name: column_map.header(name) for name in column_map.indexes},
+        file_format=grid.file_format,
+        sheet_name=grid.sheet_name,
+        encoding=grid.encoding,
+        delimiter=grid.delimiter,
+        price_currency=column_map.price_currency,
+        notes=normaliser.notes,
+    )
 
 
 def _pick_sheet(grids):
@@ -194,7 +203,8 @@ class _Normaliser:
         index = self.map.indexes.get(name)
         return None if index is None else self.raw[index]
 
-    def run(self) -> ConsumptionFileResult:
+    def run(self):
+        """(rows, issues, skipped, number of data rows considered)."""
         blank = self._blank_rows()
         totals = self._trailing_totals(blank)
         skipped = [
@@ -204,17 +214,7 @@ class _Normaliser:
         keep = np.flatnonzero(~(blank | totals))
         self._parse_columns()
         rows, issues = self._assemble(keep)
-        return ConsumptionFileResult(
-            rows=rows,
-            issues=issues,
-            skipped=skipped,
-            row_count=len(keep),
-            header_row_number=0,
-            columns={name: self.map.header(name) for name in self.map.indexes},
-            file_format="",
-            price_currency=self.map.price_currency,
-            notes=self.notes,
-        )
+        return rows, issues, skipped, len(keep)
 
     def _blank_rows(self) -> np.ndarray:
         """Rows whose every cell is blank.
