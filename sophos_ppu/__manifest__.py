@@ -25,6 +25,7 @@
         "data/product_data.xml",
         "views/product_template_views.xml",
         "views/res_config_settings_views.xml",
+        "views/product_pricelist_views.xml",
         "views/menus.xml",
     ],
     "installable": True,

@@ -1,1 +1,2 @@
 from . import test_product
+from . import test_pricing
