@@ -25,6 +25,8 @@
         "data/product_data.xml",
         "views/product_template_views.xml",
         "views/res_config_settings_views.xml",
+        "views/sophos_ppu_subscription_views.xml",
+        "views/res_partner_views.xml",
         "views/product_pricelist_views.xml",
         "views/menus.xml",
     ],
