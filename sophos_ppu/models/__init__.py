@@ -5,3 +5,5 @@ from . import res_company
 from . import res_config_settings
 from . import sophos_ppu_subscription
 from . import res_partner
+from . import sale_order
+from . import sale_order_line

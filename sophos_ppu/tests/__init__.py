@@ -1,2 +1,3 @@
 from . import test_product
 from . import test_pricing
+from . import test_sale_order
