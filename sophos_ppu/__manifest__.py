@@ -30,8 +30,14 @@
         "views/sale_order_views.xml",
         "views/res_partner_views.xml",
         "views/product_pricelist_views.xml",
+        "views/website_sale_templates.xml",
         "views/menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "sophos_ppu/static/src/js/tours/*.js",
+        ],
+    },
     "installable": True,
     "application": False,
 }
