@@ -73,3 +73,13 @@ class TestPpuShopTour(PpuCommon, HttpCase):
         )
         self.assertEqual(len(confirmation), 1)
         self.assertIn(order.name, confirmation.subject)
+
+    def test_visitor_is_asked_to_log_in_on_the_product_page(self):
+        response = self.url_open(self.product.product_tmpl_id.website_url)
+        self.assertEqual(response.status_code, 200)
+        self.assertIn('id="ppu_login_to_order"', response.text)
+        self.assertNotIn('id="add_to_cart"', response.text)
+
+    def test_visitor_cannot_put_the_service_in_a_cart(self):
+        public_product = self.product.with_user(self.env.ref("base.public_user"))
+        self.assertFalse(public_product._is_add_to_cart_allowed())

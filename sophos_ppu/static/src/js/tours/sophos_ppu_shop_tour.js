@@ -120,5 +120,9 @@ registry.category("web_tour.tours").add("sophos_ppu_shop_tour", {
             content: "The reseller lands on its confirmed order",
             trigger: "#portal_sale_content",
         },
+        {
+            content: "Wait for the order's chatter (its assets load lazily)",
+            trigger: "#chatterRoot:shadow .o-mail-Chatter",
+        },
     ],
 });
