@@ -41,6 +41,19 @@ registry.category("web_tour.tours").add("sophos_ppu_shop_tour", {
             trigger: "#cart_products:not(:has([name=website_sale_cart_line_price]))",
         },
         {
+            content: "Try to order it twice (for a second end customer)",
+            trigger: ".o_cart_product:has(a:contains(Sophos CyberSecurity)) a.js_add_cart_json[title='Add one']",
+            run: "click",
+        },
+        {
+            content: "The cart says one order is for one end customer",
+            trigger: "#data_warning:contains(one end customer per order)",
+        },
+        {
+            content: "The quantity stays 1",
+            trigger: ".o_cart_product input.js_quantity[value='1']",
+        },
+        {
             content: "The cart explains the zero total",
             trigger: "#ppu_cart_total_note:contains(invoiced every month)",
         },
