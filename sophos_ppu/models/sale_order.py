@@ -133,6 +133,14 @@ class SaleOrder(models.Model):
         )
         return subscription.end_customer_id
 
+    @api.onchange("ppu_end_customer_id")
+    def _onchange_ppu_end_customer_id(self):
+        """Backend: start the contact fields from the end customer's card."""
+        end_customer = self.ppu_end_customer_id
+        self.ppu_country_id = self.ppu_country_id or end_customer.country_id
+        self.ppu_contact_email = self.ppu_contact_email or end_customer.email
+        self.ppu_contact_phone = self.ppu_contact_phone or end_customer.phone
+
     # --- shop cart ----------------------------------------------------------
 
     def _verify_updated_quantity(self, order_line, product_id, new_qty, **kwargs):
@@ -194,10 +202,7 @@ class SaleOrder(models.Model):
                     subtype_xmlid="mail.mt_note",
                 )
                 continue
-            template.send_mail(
-                order.id,
-                email_layout_xmlid="mail.mail_notification_light",
-            )
+            template.send_mail(order.id)
             order.message_post(
                 body=self.env._(
                     "Pay-per-use order e-mail sent to operations: %(names)s.",

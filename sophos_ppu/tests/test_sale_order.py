@@ -1,6 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from odoo.addons.mail.tests.common import MockEmail
 
@@ -251,3 +251,28 @@ class TestPpuEndCustomerForm(PpuCommon):
         )
         self.assertEqual(quantity, 1)
         self.assertIn("one end customer per order", warning)
+
+    def test_backend_end_customer_fills_the_contact_fields(self):
+        self.end_customer.write(
+            {
+                "country_id": self.env.ref("base.us").id,
+                "email": "it@globex.example.com",
+                "phone": "+1 555 0100",
+            }
+        )
+        order = self._create_order(end_customer=False)
+        with Form(order) as form:
+            form.ppu_end_customer_id = self.end_customer
+            form.ppu_contact_name = "Hank Scorpio"
+        self.assertRecordValues(
+            order,
+            [
+                {
+                    "ppu_end_customer_id": self.end_customer.id,
+                    "ppu_contact_name": "Hank Scorpio",
+                    "ppu_contact_email": "it@globex.example.com",
+                    "ppu_contact_phone": "+1 555 0100",
+                    "ppu_country_id": self.env.ref("base.us").id,
+                }
+            ],
+        )
