@@ -120,6 +120,11 @@ registry.category("web_tour.tours").add("sophos_ppu_shop_tour", {
             trigger: "#ppu_end_customer_on_payment:contains(Globex Corporation)",
         },
         {
+            content: "The order summary shows no price for the service either",
+            trigger:
+                "td[name=website_sale_cart_summary_line_price]:contains(On consumption):not(:visible)",
+        },
+        {
             content: "No payment method is asked for a zero total",
             trigger: "body:not(:has(#o_payment_form))",
         },
