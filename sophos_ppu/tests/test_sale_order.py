@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo import Command
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import Form, tagged
+from odoo.tests import Form, new_test_user, tagged
 
 from odoo.addons.mail.tests.common import MockEmail
 
@@ -194,6 +195,30 @@ class TestPpuSubscriptions(PpuCommon, MockEmail):
             other.with_user(self.reseller_user).read(["name"])
         with self.assertRaises(AccessError):
             own.ppu_subscription_ids.with_user(self.reseller_user).action_close()
+
+    def test_subscriptions_of_another_company_are_not_seen(self):
+        other_company = self.env["res.company"].create({"name": "Distributor NL"})
+        other_pricelist = self.env["product.pricelist"].create(
+            {"name": "NL resellers", "company_id": other_company.id}
+        )
+        self.env["sophos.ppu.subscription"].create(
+            {
+                "partner_id": self.reseller.id,
+                "end_customer_id": self.end_customer.id,
+                "product_id": self.product.id,
+                "pricelist_id": other_pricelist.id,
+                "company_id": other_company.id,
+            }
+        )
+        ops_user = new_test_user(
+            self.env,
+            login="ops_be",
+            groups="sophos_ppu.group_ppu_operations",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
+        Subscription = self.env["sophos.ppu.subscription"].with_user(ops_user)
+        self.assertFalse(Subscription.search([]))
 
 
 @tagged("post_install", "-at_install")
