@@ -15,8 +15,7 @@ class ProductTemplate(models.Model):
     def _get_additionnal_combination_info(
         self, product_or_template, quantity, date, website
     ):
-        """Shop: a PPU product shows no price to compare with (no strike-through)
-        and may be ordered at 0 even where the website hides zero-price items."""
+        """Shop: a PPU product shows no price to compare with (no strike-through)."""
         info = super()._get_additionnal_combination_info(
             product_or_template, quantity, date, website
         )
@@ -25,7 +24,6 @@ class ProductTemplate(models.Model):
                 compare_list_price=None,
                 has_discounted_price=False,
                 list_price=info["price"],
-                prevent_zero_price_sale=False,
                 ppu_ok=True,
             )
         return info
