@@ -7,4 +7,5 @@ Odoo imports this package as an addon.
 """
 
 if __name__.startswith("odoo.addons."):
+    from . import controllers
     from . import models

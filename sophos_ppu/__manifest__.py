@@ -23,10 +23,21 @@
         "security/sophos_ppu_security.xml",
         "security/ir.model.access.csv",
         "data/product_data.xml",
+        "data/mail_template_order.xml",
         "views/product_template_views.xml",
         "views/res_config_settings_views.xml",
+        "views/sophos_ppu_subscription_views.xml",
+        "views/sale_order_views.xml",
+        "views/res_partner_views.xml",
+        "views/product_pricelist_views.xml",
+        "views/website_sale_templates.xml",
         "views/menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "sophos_ppu/static/src/js/tours/*.js",
+        ],
+    },
     "installable": True,
     "application": False,
 }
