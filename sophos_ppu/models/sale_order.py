@@ -2,8 +2,9 @@
 """A sale order that holds PPU lines is the order of one end customer.
 
 Confirming it notifies the operations team once and opens (or reuses) one
-``sophos.ppu.subscription`` per PPU line. The standard confirmation e-mail to
-the reseller is left to Odoo.
+``sophos.ppu.subscription`` per PPU line. The reseller receives Odoo's standard
+confirmation e-mail whether the order is confirmed in the shop or from the
+backend (where Odoo alone would send nothing).
 """
 
 from odoo import api, fields, models
@@ -178,6 +179,12 @@ class SaleOrder(models.Model):
                 order=self.name,
             )
         return error
+
+    def action_confirm(self):
+        res = super().action_confirm()
+        if not self.env.context.get("send_email"):
+            self.filtered("ppu_has_lines")._send_order_confirmation_mail()
+        return res
 
     def _action_confirm(self):
         res = super()._action_confirm()

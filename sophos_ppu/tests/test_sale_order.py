@@ -69,6 +69,16 @@ class TestPpuOrderConfirmation(PpuCommon, MockEmail):
         )
         self.assertNotIn(self.ops[0], standard.recipient_ids)
 
+    def test_backend_confirmation_also_sends_the_standard_confirmation(self):
+        order = self._create_order()
+        with self.mock_mail_gateway():
+            order.action_confirm()
+        standard = self._new_mails.filtered(
+            lambda mail: self.reseller_contact in mail.recipient_ids
+        )
+        self.assertEqual(len(standard), 1)
+        self.assertEqual(len(self._ops_mails(order)), 1)
+
     def test_ops_mail_is_sent_once_per_order(self):
         order = self._create_order()
         self._confirm(order)
@@ -139,7 +149,9 @@ class TestPpuSubscriptions(PpuCommon, MockEmail):
             ),
             1,
         )
-        ops_mail = self._new_mails.filtered(lambda m: second.name in m.subject)
+        ops_mail = self._new_mails.filtered(
+            lambda m: m.subject.startswith(f"{OPS_SUBJECT} {second.name}")
+        )
         self.assertIn("continues the active subscription", ops_mail.body_html)
         self.assertIn(first.name, ops_mail.body_html)
 
