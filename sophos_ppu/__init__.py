@@ -7,5 +7,6 @@ Odoo imports this package as an addon.
 """
 
 if __name__.startswith("odoo.addons."):
+    from . import controllers
     from . import models
     from . import wizards

@@ -116,3 +116,25 @@ def test_runs_as_a_module(sophos_file):
     )
     assert completed.returncode == 0, completed.stderr
     assert "Valid rows: 4" in completed.stdout
+
+
+def test_currency_option_picks_one_price_currency(write_file, capsys):
+    header = ["customerId", "startDate", "endDate", "productName", "quantity"]
+    header += ["unitMsrp.EUR", "unitPrice.EUR", "unitMsrp.USD", "unitPrice.USD"]
+    row = ["c-1", "2025-01-01", "2025-01-31", "Intercept X", 10, 4.5, 3.6, 5, 4]
+    path = write_file("csv", [header, row])
+
+    assert main([str(path)]) == 2
+    assert "several currencies (EUR, USD)" in capsys.readouterr().err
+
+    assert main([str(path), "--currency", "USD", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["totals"] == [
+        {
+            "currency": "USD",
+            "rows": 1,
+            "quantity": "10",
+            "msrp_amount": "50",
+            "cost_amount": "40",
+        }
+    ]

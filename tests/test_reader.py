@@ -619,3 +619,45 @@ def test_rows_are_immutable(fmt, write_file):
     row = read_consumption_file(write_file(fmt, [HEADER, good()])).rows[0]
     with pytest.raises(AttributeError):
         row.quantity = Decimal(1)
+
+
+def test_whitespace_only_row_counts_as_blank(tmp_path):
+    path = tmp_path / "usage.csv"
+    lines = [",".join(HEADER), "EU-1,2025-01-01,2025-01-31,X,2,4.5,3.6", " , ,\u00a0"]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    result = read_consumption_file(path)
+
+    assert result.skipped == [SkippedRow(3, "blank row")]
+    assert result.row_count == 1
+
+
+def test_currency_column_must_agree_with_price_headers(fmt, write_file):
+    header = [*API_HEADER, "currency"]
+    rows = [header, [*api_row("c-1"), "EUR"], [*api_row("c-2"), "USD"]]
+    result = read_consumption_file(write_file(fmt, rows))
+
+    assert [r.end_user_identifier for r in result.rows] == ["c-1"]
+    assert result.issues == [
+        RowIssue(
+            3, "currency", "USD", "currency USD does not match the price columns (EUR)"
+        )
+    ]
+
+
+def test_unknown_currency_code_is_an_issue(write_file):
+    header = [*HEADER, "Currency"]
+    rows = [header, [*good(), "Euro"]]
+    result = read_consumption_file(write_file("csv", rows))
+
+    assert result.issues == [RowIssue(2, "Currency", "Euro", "not a currency code")]
+
+
+def test_undecodable_utf8_and_cp1252_falls_back_to_latin1():
+    header = ";".join(HEADER).encode()
+    line = "EU-\x81;2025-01-01;2025-01-31;X;2;4,5;3,6".encode("latin-1")
+
+    result = read_consumption_file(header + b"\n" + line + b"\n", "usage.csv")
+
+    assert result.encoding == "latin-1"
+    assert result.rows[0].end_user_identifier == "EU-\x81"

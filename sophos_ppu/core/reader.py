@@ -10,11 +10,18 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from datetime import date
 
 import numpy as np
 import pandas as pd
 
-from .columns import REQUIRED, find_header_row, map_columns, no_header_error
+from .columns import (
+    FIELDS_BY_NAME,
+    REQUIRED,
+    find_header_row,
+    map_columns,
+    no_header_error,
+)
 from .model import (
     ConsumptionFileError,
     ConsumptionFileResult,
@@ -67,17 +74,26 @@ def read_consumption_file(source, filename=None, *, currency=None):
     column_map = map_columns(header_cells, header_number, currency)
     body = grid.frame.iloc[header_index + 1 :]
     numbers = grid.row_numbers[header_index + 1 :]
-    result = _Normaliser(body, numbers, column_map, grid.delimiter).run()
-    if not result.row_count:
+    normaliser = _Normaliser(body, numbers, column_map, grid.delimiter)
+    rows, issues, skipped, row_count = normaliser.run()
+    if not row_count:
         raise ConsumptionFileError(
             f"The file has no data rows below its header (row {header_number})."
         )
-    result.header_row_number = header_number
-    result.file_format = grid.file_format
-    result.sheet_name = grid.sheet_name
-    result.encoding = grid.encoding
-    result.delimiter = grid.delimiter
-    return result
+    return ConsumptionFileResult(
+        rows=rows,
+        issues=issues,
+        skipped=skipped,
+        row_count=row_count,
+        header_row_number=header_number,
+        columns={name: column_map.header(name) for name in column_map.indexes},
+        file_format=grid.file_format,
+        sheet_name=grid.sheet_name,
+        encoding=grid.encoding,
+        delimiter=grid.delimiter,
+        price_currency=column_map.price_currency,
+        notes=normaliser.notes,
+    )
 
 
 def _pick_sheet(grids):
@@ -94,14 +110,60 @@ def _pick_sheet(grids):
     return best[0], best[1]
 
 
-def map_unique(values: np.ndarray, func) -> np.ndarray:
-    """func applied once per distinct value, spread back over ``values``."""
+def parse_unique(values: np.ndarray, func) -> tuple[np.ndarray, list]:
+    """(codes, results): ``func`` applied once per distinct value.
+
+    ``results[codes[i]]`` is the result for row i; code -1 (blank: None, NaN,
+    NaT) picks the last result, ``func(None)``.
+    """
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    results = np.empty(len(uniques) + 1, dtype=object)
-    for position, value in enumerate(uniques):
-        results[position] = func(value)
-    results[-1] = func(None)  # code -1: None / NaN / NaT
-    return results[codes]
+    results = [func(value) for value in uniques]
+    results.append(func(None))
+    return codes, results
+
+
+def spread(results: list, codes: np.ndarray) -> list:
+    table = np.empty(len(results), dtype=object)
+    for position, result in enumerate(results):
+        table[position] = result
+    return table[codes].tolist()
+
+
+def usable(results: list, codes: np.ndarray) -> np.ndarray:
+    """Rows whose result is a value (neither blank nor Bad)."""
+    flags = [r is not None and not isinstance(r, Bad) for r in results]
+    return np.array(flags, dtype=bool)[codes]
+
+
+def resolve_currency(column_value, header_currency, msrp_currency, price_currency):
+    """(row currency, [(field, reason)]).
+
+    The Currency column wins, else the currency named in the price headers,
+    else a symbol or code written next to the amounts; they must agree.
+    """
+    problems = []
+    currency = None
+    if isinstance(column_value, Bad):
+        problems.append(("currency", column_value.reason))
+    elif column_value:
+        currency = column_value
+        if header_currency and column_value != header_currency:
+            problems.append(
+                (
+                    "currency",
+                    f"currency {column_value} does not match the price columns "
+                    f"({header_currency})",
+                )
+            )
+    currency = currency or header_currency
+    for name, found in (("unit_msrp", msrp_currency), ("unit_price", price_currency)):
+        if found is None:
+            continue
+        if currency is None:
+            currency = found
+        elif found != currency:
+            problems.append((name, f"amount in {found}, not {currency}"))
+    return currency, problems
 
 
 def _decimal_separator(columns, delimiter):
@@ -128,43 +190,49 @@ def _date_order(columns):
 class _Normaliser:
     def __init__(self, body, numbers, column_map, delimiter):
         self.raw = {index: body[index].to_numpy(dtype=object) for index in body.columns}
-        self.numbers = numbers
+        self.numbers = numbers.tolist()
+        self.size = len(self.numbers)
         self.map = column_map
         self.delimiter = delimiter
         self.notes = list(column_map.notes)
+        self.values: dict[str, list] = {}
+        self.amount_currencies: dict[str, list] = {}
+        self.ok = np.ones(self.size, dtype=bool)
 
     def column(self, name):
         index = self.map.indexes.get(name)
-        if index is None:
-            return None
-        return self.raw[index]
+        return None if index is None else self.raw[index]
 
-    def run(self) -> ConsumptionFileResult:
+    def run(self):
+        """(rows, issues, skipped, number of data rows considered)."""
         blank = self._blank_rows()
         totals = self._trailing_totals(blank)
         skipped = [
-            SkippedRow(int(self.numbers[i]), "blank row" if blank[i] else "totals row")
+            SkippedRow(self.numbers[i], "blank row" if blank[i] else "totals row")
             for i in np.flatnonzero(blank | totals)
         ]
         keep = np.flatnonzero(~(blank | totals))
-        parsed = self._parse_columns()
-        rows, issues = self._assemble(keep, parsed)
-        return ConsumptionFileResult(
-            rows=rows,
-            issues=issues,
-            skipped=skipped,
-            row_count=len(keep),
-            header_row_number=0,
-            columns={name: self.map.header(name) for name in self.map.indexes},
-            file_format="",
-            price_currency=self.map.price_currency,
-            notes=self.notes,
-        )
+        self._parse_columns()
+        rows, issues = self._assemble(keep)
+        return rows, issues, skipped, len(keep)
 
     def _blank_rows(self) -> np.ndarray:
-        blank = np.ones(len(self.numbers), dtype=bool)
-        for values in self.raw.values():
-            blank &= map_unique(values, is_blank).astype(bool)
+        """Rows whose every cell is blank.
+
+        Checked column by column on the rows still blank so far: the first
+        (identifier) column rules out nearly every row at once.
+        """
+        first = self.map.indexes["end_user_identifier"]
+        order = [first, *(i for i in self.raw if i != first)]
+        candidates = np.arange(self.size)
+        for index in order:
+            if not len(candidates):
+                break
+            cells = self.raw[index][candidates]
+            still = np.fromiter(map(is_blank, cells), dtype=bool, count=len(cells))
+            candidates = candidates[still]
+        blank = np.zeros(self.size, dtype=bool)
+        blank[candidates] = True
         return blank
 
     def _trailing_totals(self, blank) -> np.ndarray:
@@ -192,123 +260,142 @@ class _Normaliser:
         amounts = [cells[self.map.indexes[name]] for name in AMOUNT_FIELDS]
         return all(map(is_blank, key_cells)) and not all(map(is_blank, amounts))
 
-    def _parse_columns(self) -> dict[str, np.ndarray]:
-        parsed = {}
+    def _texts(self, index) -> list:
+        codes, results = parse_unique(self.raw[index], cell_text)
+        return spread(results, codes)
+
+    def _parse(self, name, func, required=True):
+        codes, results = parse_unique(self.column(name), func)
+        self.values[name] = spread(results, codes)
+        if required:
+            self.ok &= usable(results, codes)
+
+    def _parse_columns(self) -> None:
         for name in TEXT_FIELDS:
-            values = self.column(name)
-            if values is not None:
-                parsed[name] = map_unique(values, cell_text)
-        amounts = [self.column(name) for name in AMOUNT_FIELDS]
-        separator = _decimal_separator(amounts, self.delimiter)
-        for name, values in zip(AMOUNT_FIELDS, amounts, strict=True):
-            parsed[name] = map_unique(values, lambda v: parse_amount(v, separator))
-        dates = [self.column(name) for name in DATE_FIELDS]
-        order = _date_order(dates)
+            if self.column(name) is not None:
+                self._parse(name, cell_text, FIELDS_BY_NAME[name].required)
+        separator = _decimal_separator(
+            [self.column(name) for name in AMOUNT_FIELDS], self.delimiter
+        )
+        for name in AMOUNT_FIELDS:
+            codes, results = parse_unique(
+                self.column(name), lambda v: parse_amount(v, separator)
+            )
+            numbers = [r[0] if isinstance(r, tuple) else r for r in results]
+            self.values[name] = spread(numbers, codes)
+            self.ok &= usable(numbers, codes)
+            currencies = [r[1] if isinstance(r, tuple) else None for r in results]
+            if any(currencies):
+                self.amount_currencies[name] = spread(currencies, codes)
+        order = _date_order([self.column(name) for name in DATE_FIELDS])
         if order == "mdy":
             self.notes.append("Dates read month first (e.g. 01/31/2025).")
-        for name, values in zip(DATE_FIELDS, dates, strict=True):
-            parsed[name] = map_unique(values, lambda v: parse_date(v, order))
-        currencies = self.column("currency")
-        if currencies is not None:
-            parsed["currency"] = map_unique(currencies, parse_currency)
-        return parsed
+        for name in DATE_FIELDS:
+            self._parse(name, lambda v: parse_date(v, order))
+        if self.column("currency") is not None:
+            self._parse("currency", parse_currency, required=False)
 
-    def _assemble(self, keep, parsed):
-        headers = {name: self.map.header(name) for name in self.map.indexes}
-        extras = [
-            (self.map.headers[i], map_unique(self.raw[i], cell_text))
-            for i in self.map.extra_indexes
-        ]
-        optional = [
-            parsed.get(name)
+    def _row_currencies(self) -> list:
+        """The currency of every row; rows where they disagree lose ``ok``."""
+        header_currency = self.map.price_currency
+        column = self.values.get("currency")
+        msrp = self.amount_currencies.get("unit_msrp")
+        price = self.amount_currencies.get("unit_price")
+        if column is None and msrp is None and price is None:
+            return [header_currency] * self.size
+        nothing = [None] * self.size
+        currencies = []
+        for i, found in enumerate(
+            zip(column or nothing, msrp or nothing, price or nothing, strict=True)
+        ):
+            currency, problems = resolve_currency(
+                found[0], header_currency, found[1], found[2]
+            )
+            currencies.append(currency)
+            if problems:
+                self.ok[i] = False
+        return currencies
+
+    def _assemble(self, keep):
+        values, numbers = self.values, self.numbers
+        nothing = [None] * self.size
+        ident, product = values["end_user_identifier"], values["product_description"]
+        start, end = values["start_date"], values["end_date"]
+        quantity, msrp, price = (values[name] for name in AMOUNT_FIELDS)
+        customer, sku, partner, partner_id = (
+            values.get(name, nothing)
             for name in (
                 "end_customer_name",
                 "sku",
                 "partner_name",
                 "partner_identifier",
             )
-        ]
-        header_currency = self.map.price_currency
+        )
+        currencies = self._row_currencies()
+        extra_headers = [self.map.headers[i] for i in self.map.extra_indexes]
+        extra_columns = [self._texts(i) for i in self.map.extra_indexes]
+        extra_rows = list(zip(*extra_columns, strict=True)) or [()] * self.size
+        ok = self.ok.tolist()
         rows, issues = [], []
-        for i in keep:
-            number = int(self.numbers[i])
-            row_issues = []
-
-            def bad(name, reason, number=number, row_issues=row_issues, i=i):
-                raw = self.column(name)[i]
-                issue = RowIssue(number, headers[name], cell_text(raw) or "", reason)
-                row_issues.append((self.map.indexes[name], issue))
-
-            values = {}
-            for name in REQUIRED:
-                value = parsed[name.name][i]
-                if value is None:
-                    bad(name.name, EMPTY)
-                elif isinstance(value, Bad):
-                    bad(name.name, value.reason)
-                values[name.name] = value
-            start, end = values["start_date"], values["end_date"]
-            if (
-                start is not None
-                and end is not None
-                and not isinstance(start, Bad)
-                and not isinstance(end, Bad)
-                and end < start
-            ):
-                bad("end_date", "end date before start date")
-            currency = self._row_currency(i, parsed, values, header_currency, bad)
-            if row_issues:
-                row_issues.sort(key=lambda item: item[0])
-                issues.extend(issue for _, issue in row_issues)
-                continue
-            quantity, unit_msrp, unit_price = (
-                values[name][0] for name in AMOUNT_FIELDS
-            )
-            customer, sku, partner, partner_id = (
-                column[i] if column is not None else None for column in optional
-            )
-            extra = {h: col[i] for h, col in extras if col[i] is not None}
-            rows.append(
-                ConsumptionRow(
-                    number,
-                    values["end_user_identifier"],
-                    start,
-                    end,
-                    values["product_description"],
-                    quantity,
-                    unit_msrp,
-                    unit_price,
-                    customer,
-                    sku,
-                    currency,
-                    partner,
-                    partner_id,
-                    extra,
+        for i in keep.tolist():
+            if ok[i] and not end[i] < start[i]:
+                extra = {
+                    h: v
+                    for h, v in zip(extra_headers, extra_rows[i], strict=True)
+                    if v is not None
+                }
+                rows.append(
+                    ConsumptionRow(
+                        numbers[i],
+                        ident[i],
+                        start[i],
+                        end[i],
+                        product[i],
+                        quantity[i],
+                        msrp[i],
+                        price[i],
+                        customer[i],
+                        sku[i],
+                        currencies[i],
+                        partner[i],
+                        partner_id[i],
+                        extra,
+                    )
                 )
-            )
+            else:
+                issues += self._row_issues(i)
         return rows, issues
 
-    def _row_currency(self, i, parsed, values, header_currency, bad):
-        """Currency column, else price header, else symbol next to amounts."""
-        currency = None
-        if "currency" in parsed:
-            currency = parsed["currency"][i]
-            if isinstance(currency, Bad):
-                bad("currency", currency.reason)
-                currency = None
-            elif currency and header_currency and currency != header_currency:
-                bad(
-                    "currency",
-                    f"currency {currency} does not match the price columns "
-                    f"({header_currency})",
-                )
-        currency = currency or header_currency
-        for name in ("unit_msrp", "unit_price"):
-            value = values[name]
-            if isinstance(value, Bad) or value is None or value[1] is None:
-                continue
-            if currency is None:
-                currency = value[1]
-            elif value[1] != currency:
-                bad(name, f"amount in {value[1]}, not {currency}")
-        return currency
+    def _row_issues(self, i) -> list[RowIssue]:
+        """Every bad cell of row i, left to right."""
+        found = []
+
+        def add(name, reason):
+            raw = cell_text(self.column(name)[i]) or ""
+            issue = RowIssue(self.numbers[i], self.map.header(name), raw, reason)
+            found.append((self.map.indexes[name], issue))
+
+        for field in REQUIRED:
+            value = self.values[field.name][i]
+            if value is None:
+                add(field.name, EMPTY)
+            elif isinstance(value, Bad):
+                add(field.name, value.reason)
+        start, end = self.values["start_date"][i], self.values["end_date"][i]
+        if isinstance(start, date) and isinstance(end, date) and end < start:
+            add("end_date", "end date before start date")
+        _, problems = resolve_currency(
+            self.values["currency"][i] if "currency" in self.values else None,
+            self.map.price_currency,
+            *(
+                self.amount_currencies[name][i]
+                if name in self.amount_currencies
+                else None
+                for name in ("unit_msrp", "unit_price")
+            ),
+        )
+        for name, reason in problems:
+            add(name, reason)
+        assert found, f"row {self.numbers[i]} rejected without a reason"
+        found.sort(key=lambda item: item[0])
+        return [issue for _, issue in found]

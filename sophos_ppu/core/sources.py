@@ -179,13 +179,19 @@ def sniff_delimiter(text: str) -> str:
     return max(DELIMITERS, key=scores.__getitem__)
 
 
-def _csv_grid(data: bytes) -> Grid:
-    text, encoding = decode_text(data)
-    delimiter = sniff_delimiter(text)
+def _csv_records(text: str, delimiter: str) -> tuple[list[list[str]], np.ndarray]:
+    """Records and the physical line each starts on.
+
+    One record per line is the rule, read at C speed; only when quoted
+    fields span lines is the file read again record by record.
+    """
     reader = csv.reader(io.StringIO(text, newline=None), delimiter=delimiter)
-    rows, numbers = [], []
-    last_line = 0
     try:
+        rows = list(reader)
+        if reader.line_num == len(rows):
+            return rows, np.arange(1, len(rows) + 1)
+        reader = csv.reader(io.StringIO(text, newline=None), delimiter=delimiter)
+        rows, numbers, last_line = [], [], 0
         for record in reader:
             rows.append(record)
             numbers.append(last_line + 1)
@@ -194,11 +200,13 @@ def _csv_grid(data: bytes) -> Grid:
         raise ConsumptionFileError(
             f"The CSV file is malformed at line {reader.line_num}: {exc}"
         ) from exc
+    return rows, np.asarray(numbers, dtype=np.int64)
+
+
+def _csv_grid(data: bytes) -> Grid:
+    text, encoding = decode_text(data)
+    delimiter = sniff_delimiter(text)
+    rows, numbers = _csv_records(text, delimiter)
+    del text
     frame = pd.DataFrame(rows, dtype=object)
-    return Grid(
-        frame,
-        np.asarray(numbers, dtype=np.int64),
-        "csv",
-        encoding=encoding,
-        delimiter=delimiter,
-    )
+    return Grid(frame, numbers, "csv", encoding=encoding, delimiter=delimiter)

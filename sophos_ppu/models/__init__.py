@@ -4,6 +4,10 @@ from . import product_template
 from . import res_company
 from . import res_config_settings
 from . import sophos_ppu_subscription
+from . import product_product
+from . import res_partner
+from . import sale_order
+from . import sale_order_line
 from . import sophos_ppu_import
 from . import sophos_ppu_import_line
 from . import account_move

@@ -82,3 +82,20 @@ class SophosPpuSubscription(models.Model):
                     [subscription.end_customer_id.name, subscription.product_id.name],
                 )
             )
+
+    def action_close(self):
+        self.filtered(lambda sub: sub.state == "active").state = "closed"
+
+    def action_reopen(self):
+        self.filtered(lambda sub: sub.state == "closed").state = "active"
+
+    def _ppu_action_open(self):
+        """Window action showing these subscriptions (form when only one)."""
+        action = self.env["ir.actions.actions"]._for_xml_id(
+            "sophos_ppu.sophos_ppu_subscription_action"
+        )
+        if len(self) == 1:
+            action.update(view_mode="form", views=[(False, "form")], res_id=self.id)
+        else:
+            action["domain"] = [("id", "in", self.ids)]
+        return action

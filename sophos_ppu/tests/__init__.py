@@ -1,4 +1,7 @@
 from . import test_product
+from . import test_pricing
+from . import test_sale_order
+from . import test_shop_tour
 from . import test_import_wizard
 from . import test_import_pricing
 from . import test_import_matching

@@ -1,0 +1,255 @@
+#!/usr/bin/env python3
+"""Benchmark read_consumption_file on large generated Sophos files.
+
+Writes a realistic 22-column monthly usage file of N rows (default 100 000)
+as .xlsx, .xls and .csv into a temporary directory, then reads each one in
+a fresh Python process and prints, per format: rows read, seconds,
+rows/second, tracemalloc peak and the process's max RSS. Not a test: no
+thresholds, just figures.
+
+The .xlsx holds date and number cells (as Sophos sends it); the .xls too,
+capped at 65 535 data rows (an .xls sheet has 65 536 rows, one is the
+header); the .csv is a European export (";", UTF-8 BOM, decimal commas,
+dd.mm.yyyy dates), which takes the text parsers' slower path.
+
+    python3 scripts/benchmark_read.py [--rows N] [--formats xlsx,csv] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+XLS_MAX_DATA_ROWS = 65535
+HEADER = [
+    "Partner ID",
+    "Start Date",
+    "End Date",
+    "Partner Name",
+    "Customer Name",
+    "Country",
+    "Region",
+    "End User Identifier",
+    "Billing Type",
+    "SKU",
+    "Currency",
+    "Order Reference",
+    "Licence Type",
+    "Product Family",
+    "Product Description",
+    "Term",
+    "Unit of Measure",
+    "Total Quantity",
+    "Billable Quantity",
+    "Unit MSRP",
+    "Discount",
+    "Unit Price",
+]
+PRODUCTS = [
+    (f"C{family}{tier}CSAA", f"{name} {tier_name}", msrp, round(msrp * 0.8, 4))
+    for family, name, base in [
+        ("IXA", "Intercept X Advanced", 4.5),
+        ("IXE", "Intercept X Essentials", 2.75),
+        ("SVR", "Server Protection", 12.0),
+        ("MDR", "MDR Complete", 9.95),
+        ("EML", "Email Protection", 1.6),
+        ("MOB", "Mobile Advanced", 0.85),
+    ]
+    for tier, tier_name, msrp in [
+        (1, "for Endpoint", base),
+        (2, "for Server", round(base * 2.4, 2)),
+        (3, "with XDR", round(base * 1.35, 2)),
+        (4, "with MTR", round(base * 1.9, 2)),
+        (5, "Add-on", round(base * 0.4, 2)),
+    ]
+]
+
+
+def generate_rows(count: int, seed: int = 7):
+    """Rows of one month for ~count/3 end users of 40 resellers."""
+    rng = random.Random(seed)
+    start, end = dt.date(2025, 1, 1), dt.date(2025, 1, 31)
+    for i in range(count):
+        user = i // 3
+        sku, description, msrp, price = PRODUCTS[rng.randrange(len(PRODUCTS))]
+        quantity = rng.randint(1, 500)
+        partner = user % 40
+        yield [
+            f"P-{100200 + partner}",
+            start,
+            end,
+            f"Reseller {partner:02d} GmbH",
+            f"Customer {user:06d} AG",
+            "DE",
+            "EMEA",
+            f"{user:08x}-5e4b-4a3c-9d2f-{i % 3:012x}",
+            "Monthly in arrears",
+            sku,
+            "EUR",
+            f"MSP-2025-01-{partner:03d}",
+            "MSP Flex",
+            "Central",
+            description,
+            "1 month",
+            "User",
+            quantity,
+            quantity,
+            msrp,
+            "20%",
+            price,
+        ]
+
+
+def write_xlsx(path: Path, rows: int) -> None:
+    import openpyxl
+
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet("Usage")
+    sheet.append(HEADER)
+    for row in generate_rows(rows):
+        sheet.append(row)
+    workbook.save(path)
+
+
+def write_xls(path: Path, rows: int) -> None:
+    import xlwt
+
+    workbook = xlwt.Workbook()
+    sheet = workbook.add_sheet("Usage")
+    date_style = xlwt.easyxf(num_format_str="DD/MM/YYYY")
+    for c, head in enumerate(HEADER):
+        sheet.write(0, c, head)
+    for r, row in enumerate(generate_rows(rows), start=1):
+        for c, value in enumerate(row):
+            if isinstance(value, dt.date):
+                sheet.write(r, c, value, date_style)
+            else:
+                sheet.write(r, c, value)
+    workbook.save(str(path))
+
+
+def _european(value):
+    if isinstance(value, dt.date):
+        return value.strftime("%d.%m.%Y")
+    if isinstance(value, float):
+        return f"{value:.2f}".replace(".", ",")
+    return str(value)
+
+
+def write_csv(path: Path, rows: int) -> None:
+    with open(path, "w", newline="", encoding="utf-8-sig") as handle:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow(HEADER)
+        for row in generate_rows(rows):
+            writer.writerow([_european(v) for v in row])
+
+
+WRITERS = {"xlsx": write_xlsx, "xls": write_xls, "csv": write_csv}
+
+MEASURE = """
+import json, resource, sys, time, tracemalloc
+from sophos_ppu.core import read_consumption_file, summarize
+def rss():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+baseline = rss()
+started = time.perf_counter()
+result = read_consumption_file(sys.argv[1])
+seconds = time.perf_counter() - started
+summary = summarize(result)
+max_rss = rss()
+rows, issues = len(result.rows), len(result.issues)
+del result, summary
+tracemalloc.start()
+read_consumption_file(sys.argv[1])
+peak = tracemalloc.get_traced_memory()[1] / 2**20
+print(json.dumps(dict(rows=rows, issues=issues, seconds=seconds, peak=peak,
+                      max_rss=max_rss, baseline=baseline)))
+"""
+
+
+def measure(path: Path) -> dict:
+    completed = subprocess.run(
+        [sys.executable, "-c", MEASURE, str(path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(completed.stdout)
+
+
+def write_in_child(fmt: str, path: Path, rows: int) -> None:
+    """Write in another process: the readers' max RSS must not inherit the
+    writer's (Linux keeps the peak RSS across fork and exec)."""
+    subprocess.run(
+        [sys.executable, __file__, "--write", fmt, str(path), str(rows)],
+        check=True,
+    )
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--formats", default="xlsx,xls,csv")
+    parser.add_argument("--dir", help="write the files here (kept)")
+    parser.add_argument("--keep", action="store_true", help="keep the temp dir")
+    parser.add_argument("--write", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.write:
+        fmt, path, rows = args.write
+        WRITERS[fmt](Path(path), int(rows))
+        return 0
+    formats = args.formats.split(",")
+
+    directory = Path(args.dir or tempfile.mkdtemp(prefix="sophos-ppu-bench-"))
+    directory.mkdir(parents=True, exist_ok=True)
+    print(f"Writing {args.rows} rows per format into {directory}")
+    files = {}
+    for fmt in formats:
+        rows = args.rows
+        if fmt == "xls" and rows > XLS_MAX_DATA_ROWS:
+            print(
+                f"  xls: capped at {XLS_MAX_DATA_ROWS} data rows (an .xls sheet "
+                "holds 65536 rows including the header)"
+            )
+            rows = XLS_MAX_DATA_ROWS
+        path = directory / f"usage.{fmt}"
+        started = time.perf_counter()
+        write_in_child(fmt, path, rows)
+        size = path.stat().st_size / 2**20
+        elapsed = time.perf_counter() - started
+        print(f"  {fmt}: {rows} rows, {size:.1f} MiB, written in {elapsed:.1f} s")
+        files[fmt] = path
+
+    print()
+    print(
+        f"{'format':<6} {'rows':>7} {'seconds':>8} {'rows/s':>8} "
+        f"{'tracemalloc peak':>17} {'max RSS':>9} {'(RSS after imports)':>20}"
+    )
+    for fmt, path in files.items():
+        m = measure(path)
+        print(
+            f"{fmt:<6} {m['rows']:>7} {m['seconds']:>8.2f} "
+            f"{m['rows'] / m['seconds']:>8.0f} {m['peak']:>13.0f} MiB "
+            f"{m['max_rss']:>5.0f} MiB {m['baseline']:>16.0f} MiB"
+        )
+        if m["issues"]:
+            print(f"       ({m['issues']} issues: the generated file is wrong)")
+    if not (args.dir or args.keep):
+        for path in files.values():
+            path.unlink()
+        directory.rmdir()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

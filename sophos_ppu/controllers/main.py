@@ -1,0 +1,111 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Shop checkout for pay-per-use services.
+
+A cart holding a PPU product may only be checked out by a logged-in reseller
+and goes through one extra page, ``/shop/ppu_end_customer``, between the
+address step and the (zero-amount) confirmation: the end customer the
+service is for.
+"""
+
+from odoo.http import request, route
+
+from odoo.addons.website_sale.controllers.main import WebsiteSale
+
+END_CUSTOMER_FIELDS = (
+    "company_name",
+    "contact_name",
+    "email",
+    "phone",
+    "country_id",
+    "end_user_identifier",
+)
+
+
+class PpuWebsiteSale(WebsiteSale):
+    def _check_cart(self, order_sudo):
+        if redirection := super()._check_cart(order_sudo):
+            return redirection
+        if order_sudo.ppu_has_lines and request.env.user._is_public():
+            return request.redirect("/web/login?redirect=/shop/checkout")
+
+    def _ppu_end_customer_redirection(self, order_sudo):
+        if order_sudo.ppu_has_lines and not order_sudo.ppu_end_customer_id:
+            return request.redirect("/shop/ppu_end_customer")
+
+    @route()
+    def shop_confirm_order(self, **post):
+        order_sudo = request.website.sale_get_order()
+        if not self._check_cart_and_addresses(order_sudo) and (
+            redirection := self._ppu_end_customer_redirection(order_sudo)
+        ):
+            return redirection
+        return super().shop_confirm_order(**post)
+
+    @route()
+    def shop_payment(self, **post):
+        order_sudo = request.website.sale_get_order()
+        if not self._check_cart_and_addresses(order_sudo) and (
+            redirection := self._ppu_end_customer_redirection(order_sudo)
+        ):
+            return redirection
+        return super().shop_payment(**post)
+
+    def _get_shop_payment_errors(self, order):
+        errors = super()._get_shop_payment_errors(order)
+        if order.ppu_has_lines and not order.ppu_end_customer_id:
+            errors.append(
+                (
+                    request.env._("Who is this service for?"),
+                    request.env._(
+                        "Enter the end customer of the pay-per-use service "
+                        "before confirming the order."
+                    ),
+                )
+            )
+        return errors
+
+    @route(
+        "/shop/ppu_end_customer",
+        type="http",
+        methods=["GET", "POST"],
+        auth="public",
+        website=True,
+        sitemap=False,
+    )
+    def shop_ppu_end_customer(self, **post):
+        order_sudo = request.website.sale_get_order()
+        if redirection := self._check_cart_and_addresses(order_sudo):
+            return redirection
+        if not order_sudo.ppu_has_lines:
+            return request.redirect("/shop/confirm_order")
+
+        errors = {}
+        if request.httprequest.method == "POST":
+            values = {
+                name: (post.get(name) or "").strip() for name in END_CUSTOMER_FIELDS
+            }
+            errors = order_sudo._ppu_end_customer_errors(values)
+            if not errors:
+                order_sudo._ppu_set_end_customer(values)
+                return request.redirect("/shop/confirm_order")
+        else:
+            values = self._ppu_end_customer_form_values(order_sudo)
+        return request.render(
+            "sophos_ppu.ppu_end_customer",
+            {
+                "website_sale_order": order_sudo,
+                "values": values,
+                "errors": errors,
+                "countries": request.env["res.country"].sudo().search([]),
+            },
+        )
+
+    def _ppu_end_customer_form_values(self, order_sudo):
+        return {
+            "company_name": order_sudo.ppu_end_customer_id.name or "",
+            "contact_name": order_sudo.ppu_contact_name or "",
+            "email": order_sudo.ppu_contact_email or "",
+            "phone": order_sudo.ppu_contact_phone or "",
+            "country_id": str(order_sudo.ppu_country_id.id or ""),
+            "end_user_identifier": order_sudo.ppu_end_user_identifier or "",
+        }
