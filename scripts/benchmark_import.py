@@ -54,6 +54,18 @@ SERVICES = [
     ("Sophos Phish Threat", "PHISH-PPU", "1.20", "0.78"),
     ("Sophos Firewall Management", "FWM-PPU", "0.75", "0.49"),
 ]
+# The equivalent invoice lines, as base_import columns of account.move.
+BASELINE_FIELDS = [
+    "move_type",
+    "partner_id/.id",
+    "currency_id/.id",
+    "invoice_origin",
+    "invoice_line_ids/product_id/.id",
+    "invoice_line_ids/name",
+    "invoice_line_ids/quantity",
+    "invoice_line_ids/price_unit",
+    "invoice_line_ids/tax_ids/.id",
+]
 HEADER = [
     "Partner Name",
     "Start Date",
@@ -260,19 +272,7 @@ def baseline_csv(env, batch, limit):
     """The batch's invoice lines as a base_import file of account.move."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(
-        [
-            "move_type",
-            "partner_id/.id",
-            "currency_id/.id",
-            "invoice_origin",
-            "invoice_line_ids/product_id/.id",
-            "invoice_line_ids/name",
-            "invoice_line_ids/quantity",
-            "invoice_line_ids/price_unit",
-            "invoice_line_ids/tax_ids/.id",
-        ]
-    )
+    writer.writerow(BASELINE_FIELDS)
     written = 0
     for move in batch.invoice_ids:
         first = True
@@ -392,17 +392,7 @@ def run(args):
                 {"res_model": "account.move", "file": content, "file_type": "text/csv"}
             )
             cr.commit()
-            fields = [
-                "move_type",
-                "partner_id/.id",
-                "currency_id/.id",
-                "invoice_origin",
-                "invoice_line_ids/product_id/.id",
-                "invoice_line_ids/name",
-                "invoice_line_ids/quantity",
-                "invoice_line_ids/price_unit",
-                "invoice_line_ids/tax_ids/.id",
-            ]
+            fields = BASELINE_FIELDS
             options = {
                 "has_headers": True,
                 "separator": ",",
