@@ -97,3 +97,17 @@ def test_to_dict_is_json_with_decimals_as_strings(write_file):
     assert data["end_users"][0]["end_user_identifier"] == "1b2c3d4e-0001"
     assert data["end_users"][0]["msrp_amount"] == "136.5"
     assert data["issues"] == []
+
+
+def test_repeated_consumption_is_found_as_the_addon_bills_it(write_file):
+    """'eu-1 ' and 'EU-1' are one end user for billing: the checker says so."""
+    jan1, jan31 = dt.date(2025, 1, 1), dt.date(2025, 1, 31)
+    rows = [
+        HEADER,
+        ["EU-1", jan1, jan31, "Intercept X", 10, 4.5, 3.6],  # 2
+        ["eu-1 ", jan1, jan31, "intercept  x", 10, 4.5, 3.6],  # 3: repeats 2
+        ["EU-1", jan1, dt.date(2025, 1, 15), "Intercept X", 5, 4.5, 3.6],  # 4
+    ]
+    summary = summarize(read_consumption_file(write_file("csv", rows)))
+
+    assert summary.duplicates == [(3, 2)]

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from .billing import consumption_key
 from .model import ConsumptionFileResult, RowIssue, SkippedRow
 
 
@@ -128,7 +129,9 @@ def summarize(result: ConsumptionFileResult) -> Summary:
         entry.add(row)
         entry.end_customer_name = entry.end_customer_name or row.end_customer_name
         periods.add((row.start_date, row.end_date))
-        first = first_row_of_key.setdefault(row.consumption_key, row.row_number)
+        # The same key the addon refuses to bill twice (case/space-insensitive).
+        billed_as = consumption_key(*row.consumption_key)
+        first = first_row_of_key.setdefault(billed_as, row.row_number)
         if first != row.row_number:
             duplicates.append((row.row_number, first))
 
