@@ -20,3 +20,15 @@ class AccountMoveLine(models.Model):
         copy=False,
         readonly=True,
     )
+
+    def write(self, vals):
+        if (
+            vals.keys() == {"partner_id"}
+            and self.env.context.get("ppu_create_invoices")
+            and all(line.partner_id.id == vals["partner_id"] for line in self)
+        ):
+            # account.move.create() sets the commercial partner of the new
+            # invoices on their lines, which carry it already: Odoo's write
+            # would change nothing but snapshot every line before and after.
+            return True
+        return super().write(vals)

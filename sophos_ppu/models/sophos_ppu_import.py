@@ -624,6 +624,7 @@ class SophosPpuImport(models.Model):
                 mail_create_nolog=True,
                 mail_create_nosubscribe=True,
                 mail_notrack=True,
+                ppu_create_invoices=True,
             )
         )
         groups = self._ppu_invoice_groups()
@@ -670,6 +671,10 @@ class SophosPpuImport(models.Model):
                 ._get_fiscal_position(partner)
             )
         fiscal_position = cache[partner]
+        if "ref" not in cache:  # formatting the month costs a few ms
+            cache["ref"] = self.env._(
+                "Sophos consumption %(period)s", period=self._ppu_period_label()
+            )
         total = currency.round(sum(line["price_subtotal"] for line in lines))
         is_refund = currency.compare_amounts(total, 0) < 0
         quantity_sign = -1 if is_refund else 1
@@ -760,9 +765,7 @@ class SophosPpuImport(models.Model):
                 company
             ).property_payment_term_id.id,
             "invoice_origin": self.name,
-            "ref": self.env._(
-                "Sophos consumption %(period)s", period=self._ppu_period_label()
-            ),
+            "ref": cache["ref"],
             "ppu_import_id": self.id,
             "invoice_line_ids": [Command.create(vals) for vals in line_vals],
         }

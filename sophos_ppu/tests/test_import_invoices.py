@@ -1,4 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tests.common import new_test_user
@@ -50,6 +51,102 @@ class TestImportInvoices(PpuImportCommon):
             invoice.amount_tax, self.usd.round(31.50 * self.tax_sale_b.amount / 100)
         )
         self.assertTrue(invoice.line_ids.filtered("tax_line_id"))
+
+    def test_invoices_are_those_odoo_builds_the_plain_way(self):
+        """Same lines, accounts, amounts, taxes, tags, payment-term lines and
+        totals as an invoice created with the same products, labels,
+        quantities and prices, Odoo computing all the rest."""
+        self.resellers["discount"].property_account_position_id = self.fiscal_pos_a
+        batch = self.import_rows(
+            [
+                self.row("EU-discount", quantity=7),
+                self.row("EU-discount", quantity=-2, description="Fix", sku="C"),
+                self.row("EU-discount", quantity=3, msrp="1.37", sku="X"),
+                self.row("EU-eur", quantity=3),
+                self.row("EU-eur", quantity=11, msrp="2.33", sku="Y"),
+                self.row("EU-markup", quantity=-5),
+            ]
+        )
+        batch.action_create_invoices()
+        self.assertEqual(
+            sorted(batch.invoice_ids.mapped("move_type")),
+            ["out_invoice", "out_invoice", "out_refund"],
+        )
+        for invoice in batch.invoice_ids:
+            plain = self.env["account.move"].create(
+                {
+                    "move_type": invoice.move_type,
+                    "partner_id": invoice.partner_id.id,
+                    "currency_id": invoice.currency_id.id,
+                    "invoice_origin": invoice.invoice_origin,
+                    "ref": invoice.ref,
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "product_id": line.product_id.id,
+                                "name": line.name,
+                                "quantity": line.quantity,
+                                "price_unit": line.price_unit,
+                            }
+                        )
+                        for line in invoice.invoice_line_ids
+                    ],
+                }
+            )
+            self.assertEqual(self._snapshot(invoice), self._snapshot(plain))
+
+    def _snapshot(self, move):
+        move_fields = [
+            "move_type",
+            "journal_id",
+            "currency_id",
+            "invoice_currency_rate",
+            "fiscal_position_id",
+            "invoice_payment_term_id",
+            "invoice_date_due",
+            "amount_untaxed",
+            "amount_tax",
+            "amount_total",
+            "amount_residual",
+            "amount_untaxed_signed",
+            "amount_tax_signed",
+            "amount_total_signed",
+            "tax_totals",
+        ]
+        line_fields = [
+            "sequence",
+            "display_type",
+            "name",
+            "account_id",
+            "partner_id",
+            "product_id",
+            "product_uom_id",
+            "quantity",
+            "price_unit",
+            "discount",
+            "tax_ids",
+            "tax_tag_ids",
+            "tax_line_id",
+            "tax_repartition_line_id",
+            "tax_base_amount",
+            "currency_id",
+            "amount_currency",
+            "balance",
+            "debit",
+            "credit",
+            "price_subtotal",
+            "price_total",
+            "date_maturity",
+            "analytic_distribution",
+        ]
+        [header] = move.read(move_fields, load=None)
+        header.pop("id")
+        lines = [
+            {fname: line[fname] for fname in line_fields}
+            for line in move.line_ids.read(line_fields, load=None)
+        ]
+        self.assertTrue(lines)
+        return header, sorted(lines, key=repr)
 
     def test_invoice_lines_are_labelled_ordered_by_end_customer_and_linked(self):
         other = self._subscription(

@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""Time (or profile) the draft invoicing of a consumption import, repeatably.
+
+Against a cluster kept by ``benchmark_import.py --dir DIR`` it takes the last
+batch, cancels its invoices, runs ``_ppu_create_invoices`` and rolls back, so
+that runs before and after a change compare the very same work::
+
+    python3 scripts/benchmark_import.py --rows 10000 --resellers 50 \\
+        --customers 20 --baseline-rows 10 --dir /tmp/ppu-perf
+    python3 scripts/profile_invoices.py --dir /tmp/ppu-perf --repeat 2
+    python3 scripts/profile_invoices.py --dir /tmp/ppu-perf --invoices 20 \\
+        --profile /tmp/invoices.pstats   # or run it under py-spy
+"""
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchmark_import import DB_NAME  # noqa: E402
+from odoo_suite import DB_USER, Cluster, addons_path  # noqa: E402
+
+
+def run(args):
+    import odoo
+    from odoo import SUPERUSER_ID, api
+
+    cluster = Cluster(args.dir)
+    cluster.start()
+    try:
+        config = odoo.tools.config
+        config["addons_path"] = addons_path(odoo)
+        config["db_host"] = str(cluster.socket_dir)
+        config["db_port"] = cluster.port
+        config["db_user"] = DB_USER
+        odoo.modules.module.initialize_sys_path()
+        registry = odoo.modules.registry.Registry(DB_NAME)
+        Import = registry["sophos.ppu.import"]
+        if args.invoices:
+            groups = Import._ppu_invoice_groups
+            Import._ppu_invoice_groups = lambda self: dict(
+                list(groups(self).items())[: args.invoices]
+            )
+        for _run in range(args.repeat):
+            with registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                batch = env["sophos.ppu.import"].search([], limit=1, order="id desc")
+                batch.action_cancel()
+                batch.state = "checked"
+                env.flush_all()
+                env.invalidate_all()
+                queries, start = cr.sql_log_count, time.perf_counter()
+                if args.profile:
+                    import cProfile
+
+                    profile = cProfile.Profile()
+                    invoices = profile.runcall(batch.sudo()._ppu_create_invoices)
+                    profile.dump_stats(args.profile)
+                else:
+                    invoices = batch.sudo()._ppu_create_invoices()
+                seconds = time.perf_counter() - start
+                queries = cr.sql_log_count - queries
+                lines = len(invoices.invoice_line_ids)
+                print(
+                    f"{len(invoices)} invoices, {lines} lines in {seconds:.2f} s = "
+                    f"{lines / seconds:.0f} lines/s, "
+                    f"{seconds / lines * 1000:.2f} ms/line, {queries} queries",
+                    flush=True,
+                )
+                cr.rollback()
+    finally:
+        cluster.stop()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dir", required=True, help="cluster kept by the benchmark")
+    parser.add_argument("--invoices", type=int, default=0, help="only the first N")
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--profile", help="write cProfile stats to this file")
+    run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    main()
