@@ -268,6 +268,17 @@ class Phase:
         )
 
 
+def open_registry(odoo, cluster):
+    """The benchmark database's registry, served by ``cluster``."""
+    config = odoo.tools.config
+    config["addons_path"] = addons_path(odoo)
+    config["db_host"] = str(cluster.socket_dir)
+    config["db_port"] = cluster.port
+    config["db_user"] = DB_USER
+    odoo.modules.module.initialize_sys_path()
+    return odoo.modules.registry.Registry(DB_NAME)
+
+
 def baseline_csv(env, batch, limit):
     """The batch's invoice lines as a base_import file of account.move."""
     buffer = io.StringIO()
@@ -313,13 +324,7 @@ def run(args):
             print("installing sophos_ppu and base_import ...", flush=True)
             install(odoo, cluster)
             marker.touch()
-        config = odoo.tools.config
-        config["addons_path"] = addons_path(odoo)
-        config["db_host"] = str(cluster.socket_dir)
-        config["db_port"] = cluster.port
-        config["db_user"] = DB_USER
-        odoo.modules.module.initialize_sys_path()
-        registry = odoo.modules.registry.Registry(DB_NAME)
+        registry = open_registry(odoo, cluster)
         file_path = work_dir / f"consumption-{args.rows}.xlsx"
         with registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})

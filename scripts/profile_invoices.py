@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchmark_import import DB_NAME  # noqa: E402
-from odoo_suite import DB_USER, Cluster, addons_path  # noqa: E402
+from benchmark_import import open_registry  # noqa: E402
+from odoo_suite import Cluster  # noqa: E402
 
 
 def run(args):
@@ -30,13 +30,7 @@ def run(args):
     cluster = Cluster(args.dir)
     cluster.start()
     try:
-        config = odoo.tools.config
-        config["addons_path"] = addons_path(odoo)
-        config["db_host"] = str(cluster.socket_dir)
-        config["db_port"] = cluster.port
-        config["db_user"] = DB_USER
-        odoo.modules.module.initialize_sys_path()
-        registry = odoo.modules.registry.Registry(DB_NAME)
+        registry = open_registry(odoo, cluster)
         Import = registry["sophos.ppu.import"]
         if args.invoices:
             groups = Import._ppu_invoice_groups
