@@ -291,7 +291,7 @@ FIELDS = (
 )
 FIELDS_BY_NAME = {f.name: f for f in FIELDS}
 REQUIRED = tuple(f for f in FIELDS if f.required)
-PRICED = ("unit_msrp", "unit_price")
+PRICED = tuple(f.name for f in FIELDS if f.priced)
 
 _ALIAS_INDEX: dict[str, tuple[str, int]] = {}
 for _field in FIELDS:

@@ -75,15 +75,6 @@ class AccountMove(models.Model):
             for customer, lines in sorted(groups.items(), key=lambda g: g[0].name or "")
         ]
 
-    def action_ppu_open_import(self):
-        self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "sophos.ppu.import",
-            "res_id": self.ppu_import_id.id,
-            "views": [(False, "form")],
-        }
-
     def unlink(self):
         # A deleted draft no longer bills its consumption: free the keys.
         import_lines = self.line_ids.ppu_import_line_id

@@ -240,6 +240,28 @@ class PpuImportCommon(AccountTestInvoicingCommon):
     def import_rows(self, rows, **kwargs):
         return self.import_file(self.consumption_csv(rows), **kwargs)
 
+    def invoice_two_end_customers(self, quantity):
+        """Invoice the discount reseller for two end customers: its own
+        ("Customer discount", ``quantity`` units) and "Aardvark Ltd" (2 units of
+        "Intercept X Server"), which sorts first.
+
+        :returns: (batch, Aardvark's subscription)
+        """
+        aardvark = self._subscription(
+            self.resellers["discount"],
+            "Aardvark Ltd",
+            "EU-aard",
+            self.pricelist_discount,
+        )
+        batch = self.import_rows(
+            [
+                self.row("EU-discount", quantity=quantity),
+                self.row("EU-aard", quantity=2, description="Intercept X Server"),
+            ]
+        )
+        batch.action_create_invoices()
+        return batch, aardvark
+
     def line_of(self, batch, identifier):
         return batch.line_ids.filtered(
             lambda line: line.end_user_identifier == identifier

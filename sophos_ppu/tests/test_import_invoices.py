@@ -149,19 +149,7 @@ class TestImportInvoices(PpuImportCommon):
         return header, sorted(lines, key=repr)
 
     def test_invoice_lines_are_labelled_ordered_by_end_customer_and_linked(self):
-        other = self._subscription(
-            self.resellers["discount"],
-            "Aardvark Ltd",
-            "EU-aard",
-            self.pricelist_discount,
-        )
-        batch = self.import_rows(
-            [
-                self.row("EU-discount", quantity=1),
-                self.row("EU-aard", quantity=2, description="Intercept X Server"),
-            ]
-        )
-        batch.action_create_invoices()
+        batch, other = self.invoice_two_end_customers(quantity=1)
         lines = batch.invoice_ids.invoice_line_ids
         self.assertEqual(
             lines.mapped("name"),

@@ -21,19 +21,7 @@ class TestImportMails(PpuImportCommon):
         )
 
     def test_posting_a_ppu_invoice_mails_the_reseller_its_breakdown(self):
-        other = self._subscription(
-            self.resellers["discount"],
-            "Aardvark Ltd",
-            "EU-aard",
-            self.pricelist_discount,
-        )
-        batch = self.import_rows(
-            [
-                self.row("EU-discount", quantity=7),
-                self.row("EU-aard", quantity=2, description="Intercept X Server"),
-            ]
-        )
-        batch.action_create_invoices()
+        batch, other = self.invoice_two_end_customers(quantity=7)
         invoice = batch.invoice_ids
         invoice.invoice_date = "2026-11-02"
         invoice.action_post()
