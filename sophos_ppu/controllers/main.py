@@ -28,27 +28,26 @@ class PpuWebsiteSale(WebsiteSale):
         if order_sudo.ppu_has_lines and request.env.user._is_public():
             return request.redirect("/web/login?redirect=/shop/checkout")
 
-    def _ppu_end_customer_redirection(self, order_sudo):
-        if order_sudo.ppu_has_lines and not order_sudo.ppu_end_customer_id:
+    def _ppu_end_customer_redirection(self):
+        """Send a valid PPU cart without end customer to the end-customer page
+        (an invalid cart is left to website_sale's own redirections)."""
+        order_sudo = request.website.sale_get_order()
+        if (
+            not self._check_cart_and_addresses(order_sudo)
+            and order_sudo.ppu_has_lines
+            and not order_sudo.ppu_end_customer_id
+        ):
             return request.redirect("/shop/ppu_end_customer")
 
     @route()
     def shop_confirm_order(self, **post):
-        order_sudo = request.website.sale_get_order()
-        if not self._check_cart_and_addresses(order_sudo) and (
-            redirection := self._ppu_end_customer_redirection(order_sudo)
-        ):
-            return redirection
-        return super().shop_confirm_order(**post)
+        return self._ppu_end_customer_redirection() or super().shop_confirm_order(
+            **post
+        )
 
     @route()
     def shop_payment(self, **post):
-        order_sudo = request.website.sale_get_order()
-        if not self._check_cart_and_addresses(order_sudo) and (
-            redirection := self._ppu_end_customer_redirection(order_sudo)
-        ):
-            return redirection
-        return super().shop_payment(**post)
+        return self._ppu_end_customer_redirection() or super().shop_payment(**post)
 
     def _get_shop_payment_errors(self, order):
         errors = super()._get_shop_payment_errors(order)
