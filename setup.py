@@ -16,7 +16,7 @@ REQUIREMENTS = [
 
 setup(
     name="sophos-ppu",
-    version="18.0.1.0.0",
+    version="18.0.1.1.0",
     description="Sophos pay-per-use consumption file reader and checker",
     license="LGPL-3.0-or-later",
     python_requires=">=3.10",

@@ -4,7 +4,7 @@
     "name": "Sophos Pay-Per-Use",
     "summary": "Sell Sophos MSP Flex through the reseller shop and bill it "
     "monthly from the Sophos consumption file",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Sales/Sales",
     "license": "LGPL-3",
     "author": "sophos_ppu developers",

@@ -25,17 +25,36 @@ def normalise_identifier(identifier):
     return (identifier or "").strip().casefold()
 
 
-def consumption_key(end_user_identifier, service, start_date, end_date):
-    """The text a consumption is billed under once (per company): the end user,
-    the service (SKU, else product description) and the service dates."""
-    return "|".join(
-        (
-            normalise_identifier(end_user_identifier),
-            normalise_name(service),
-            start_date.isoformat(),
-            end_date.isoformat(),
-        )
-    )
+def consumption_key(
+    end_user_identifier, service, start_date, end_date, quantity=0, repeat=0
+):
+    """The text a row is billed under once (per company).
+
+    - A consumption: the end user, the service (SKU, else product
+      description) and the service dates, ``eu-1|xdr|2026-10-01|2026-10-31``.
+    - A correction (negative quantity) adds its quantity,
+      ``...|2026-10-31|-3``: it is billed once, beside the consumption it
+      corrects, whether that one is in the same file or was billed before.
+    - A repeat that ops confirmed (the k-th row of a file with the same key)
+      adds ``|repeat:k``.
+    """
+    parts = [
+        normalise_identifier(end_user_identifier),
+        normalise_name(service),
+        start_date.isoformat(),
+        end_date.isoformat(),
+    ]
+    if quantity < 0:
+        parts.append(format_quantity(quantity))
+    if repeat:
+        parts.append(f"repeat:{repeat}")
+    return "|".join(parts)
+
+
+def format_quantity(quantity):
+    """A quantity as plain text without trailing zeros: -3.50 -> '-3.5'."""
+    text = format(Decimal(str(quantity)).normalize(), "f")
+    return "0" if text in ("-0", "0") else text
 
 
 def invoice_line_label(end_customer, description, start_date, end_date):

@@ -1,7 +1,12 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from collections import defaultdict
 
-from odoo import fields, models
+from odoo import api, fields, models
+
+from .billing_guard import refuse_untrusted
+
+#: Internal users who deal with the import; portal resellers never see it.
+PPU_STAFF = "sophos_ppu.group_ppu_operations,account.group_account_invoice"
 
 
 class AccountMove(models.Model):
@@ -14,10 +19,21 @@ class AccountMove(models.Model):
         readonly=True,
         copy=False,
         check_company=True,
+        groups=PPU_STAFF,
     )
     ppu_import_attachment_id = fields.Many2one(
-        related="ppu_import_id.attachment_id", string="Consumption File"
+        related="ppu_import_id.attachment_id",
+        string="Consumption File",
+        groups=PPU_STAFF,
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # Only the import links an invoice to the consumption it bills.
+        refuse_untrusted(
+            self, {"ppu_import_id"} & {name for vals in vals_list for name in vals}
+        )
+        return super().create(vals_list)
 
     def action_ppu_download_file(self):
         """The consumption file the invoice was created from."""
@@ -25,6 +41,7 @@ class AccountMove(models.Model):
         return self.ppu_import_id.action_download_file()
 
     def write(self, vals):
+        refuse_untrusted(self, {"ppu_import_id"} & set(vals))
         if vals == {"is_manually_modified": False} and self.env.context.get(
             "ppu_create_invoices"
         ):
@@ -76,10 +93,43 @@ class AccountMove(models.Model):
         ]
 
     def unlink(self):
-        # A deleted draft no longer bills its consumption: free the keys.
+        """A deleted draft bills nothing: its rows are freed for the batch to
+        invoice again, and the batch says so."""
         import_lines = self.line_ids.ppu_import_line_id
+        deleted = [
+            (move.ppu_import_id, move._ppu_label())
+            for move in self.sudo()
+            if move.ppu_import_id
+        ]
         result = super().unlink()
-        import_lines.exists().filtered("billed").with_context(ppu_matching=True).write(
-            {"billed": False}
-        )
+        # Accountants only read import rows: deleting the draft decides here.
+        import_lines.sudo().exists().filtered("billed")._ppu_write({"billed": False})
+        for batch, label in deleted:
+            if batch.state == "invoiced":
+                batch._ppu_write({"state": "checked"})
+            batch.message_post(
+                body=self.env._(
+                    "%(invoice)s was deleted by %(user)s: its rows are no longer "
+                    "billed. Create the invoices again to bill them.",
+                    invoice=label,
+                    user=self.env.user.name,
+                )
+            )
         return result
+
+    def button_cancel(self):
+        result = super().button_cancel()
+        for move in self.sudo().filtered("ppu_import_id"):
+            move.ppu_import_id.message_post(
+                body=self.env._(
+                    "%(invoice)s was cancelled by %(user)s. Its rows stay billed, "
+                    "so that resetting it to draft cannot bill them twice; delete "
+                    "it to free them.",
+                    invoice=move._ppu_label(),
+                    user=self.env.user.name,
+                )
+            )
+        return result
+
+    def _ppu_label(self):
+        return f"{self.display_name} ({self.partner_id.display_name})"

@@ -1,5 +1,10 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import fields, models
+from odoo import api, fields, models
+
+from .billing_guard import refuse_untrusted
+
+#: The links from an invoice line to the consumption it bills.
+PPU_LINKS = {"ppu_import_line_id", "ppu_subscription_id"}
 
 
 class AccountMoveLine(models.Model):
@@ -21,7 +26,15 @@ class AccountMoveLine(models.Model):
         readonly=True,
     )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        refuse_untrusted(
+            self, PPU_LINKS & {name for vals in vals_list for name in vals}
+        )
+        return super().create(vals_list)
+
     def write(self, vals):
+        refuse_untrusted(self, PPU_LINKS & set(vals))
         if (
             vals.keys() == {"partner_id"}
             and self.env.context.get("ppu_create_invoices")

@@ -21,13 +21,13 @@ from odoo.tools import float_round, format_date, split_every
 
 from odoo.addons.sophos_ppu.core import ConsumptionFileError, read_consumption_file
 from odoo.addons.sophos_ppu.core.billing import (
-    error_report_csv,
-    error_report_xlsx,
     invoice_line_label,
     normalise_identifier,
     normalise_name,
     summarize_billing,
 )
+
+from .billing_guard import refuse_untrusted, trusted
 
 _logger = logging.getLogger(__name__)
 
@@ -57,10 +57,14 @@ ROW_FIELDS = (
     "unit_cost",
     "file_currency_id",
     "consumption_key",
+    "repeat_of_row",
+    "file_partner_name",
+    "file_partner_ref",
     "parse_error",
     "subscription_id",
     "match_method",
     "message",
+    "billed",
 )
 #: Invoices created per account.move create() call (bounds memory).
 MOVE_CREATE_BATCH = 20
@@ -101,7 +105,11 @@ class SophosPpuImport(models.Model):
         "subscriptions only.",
     )
     attachment_id = fields.Many2one(
-        "ir.attachment", string="File", readonly=True, ondelete="restrict"
+        "ir.attachment",
+        string="File",
+        required=True,
+        readonly=True,
+        ondelete="restrict",
     )
     filename = fields.Char(related="attachment_id.name", string="File Name")
     file_format = fields.Char(readonly=True)
@@ -173,12 +181,48 @@ class SophosPpuImport(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        # A batch is made by the wizard, from its file (_ppu_import_file).
+        refuse_untrusted(self, ["state"])
         for vals in vals_list:
             if vals.get("name", "/") == "/":
                 vals["name"] = (
                     self.env["ir.sequence"].next_by_code("sophos.ppu.import") or "/"
                 )
         return super().create(vals_list)
+
+    def write(self, vals):
+        refuse_untrusted(self, self._ppu_own_fields(vals))
+        return super().write(vals)
+
+    def _ppu_own_fields(self, vals):
+        """The fields of ``vals`` this module defines, but the rows (whose
+        own guard decides what ops may change on them)."""
+        return [
+            name
+            for name in vals
+            if name != "line_ids" and self._fields[name]._module == "sophos_ppu"
+        ]
+
+    def _ppu_write(self, vals):
+        with trusted():
+            return self.write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_invoiced(self):
+        """Deleting a batch would free the keys of what it billed."""
+        invoiced = self.filtered(
+            lambda batch: batch.state not in ("draft", "cancelled")
+            or batch.invoice_ids
+            or batch.line_ids.filtered("billed")
+        )
+        if invoiced:
+            raise UserError(
+                self.env._(
+                    "Import %(name)s has made invoices: it cannot be deleted. "
+                    "Cancel it while its invoices are drafts instead.",
+                    name=invoiced[0].name,
+                )
+            )
 
     def _ppu_period_label(self):
         self.ensure_one()
@@ -200,27 +244,34 @@ class SophosPpuImport(models.Model):
                         state=batch.state,
                     )
                 )
-            lines = batch.line_ids
-            rows = lines.read(list(set(ROW_FIELDS) | set(CHECK_FIELDS)), load=None)
-            results = batch._ppu_check_rows(rows)
-            # Write what changed, one write per distinct set of values.
-            updates = defaultdict(list)
-            for line, row, result in zip(lines, rows, results, strict=True):
-                changed = {
-                    fname: value
-                    for fname, value in result.items()
-                    if (row.get(fname) or False) != (value or False)
-                }
-                if changed:
-                    updates[tuple(sorted(changed.items()))].append(line.id)
-            lines_model = self.env["sophos.ppu.import.line"].with_context(
-                ppu_matching=True
-            )
-            for changed, ids in updates.items():
-                lines_model.browse(ids).write(dict(changed))
-            batch.write({"state": "checked", "invoice_error": False})
+            batch._ppu_recheck()
+            batch._ppu_write({"state": "checked", "invoice_error": False})
             batch._ppu_notify_summary()
         return True
+
+    def _ppu_recheck(self):
+        """Check the rows not billed yet again, write what changed and return
+        them as plain dicts, each updated with its check results."""
+        self.ensure_one()
+        lines = self.env["sophos.ppu.import.line"].search(
+            [("import_id", "=", self.id), ("billed", "=", False)]
+        )
+        rows = lines.read(list(set(ROW_FIELDS) | set(CHECK_FIELDS)), load=None)
+        results = self._ppu_check_rows(rows)
+        # Write what changed, one write per distinct set of values.
+        updates = defaultdict(list)
+        for row, result in zip(rows, results, strict=True):
+            changed = {
+                fname: value
+                for fname, value in result.items()
+                if (row.get(fname) or False) != (value or False)
+            }
+            if changed:
+                updates[tuple(sorted(changed.items()))].append(row["id"])
+            row.update(result)
+        for changed, ids in updates.items():
+            lines.browse(ids)._ppu_write(dict(changed))
+        return rows
 
     def _ppu_check_rows(self, rows):
         """Check rows (dicts with the ROW_FIELDS of a line, many2ones as ids)
@@ -230,6 +281,7 @@ class SophosPpuImport(models.Model):
         by end-customer name (or set by hand)."""
         self.ensure_one()
         matches = self._ppu_match_rows(rows)
+        reseller_named_by = self._ppu_file_resellers(rows)
         period_start, period_end = self.period_date, self.period_end_date
         price_of = self._ppu_pricer()
         results = []
@@ -247,9 +299,24 @@ class SophosPpuImport(models.Model):
                 result.update(state="error", message=row.get("message"))
             elif reason:
                 result.update(state="error", message=reason)
+            elif method != "manual" and (named := reseller_named_by(row)) not in (
+                None,
+                subscription.partner_id.commercial_partner_id,
+            ):
+                result.update(
+                    state="error",
+                    message=self.env._(
+                        "The file bills this row to %(named)s, but End User "
+                        "Identifier %(identifier)s belongs to a subscription of "
+                        "another reseller.",
+                        named=named.name,
+                        identifier=row.get("end_user_identifier") or "-",
+                    ),
+                )
             elif not (
-                period_start <= row["start_date"] <= period_end
-                and period_start <= row["end_date"] <= period_end
+                row["end_date"] <= period_end
+                # A correction may credit a consumption of an earlier month.
+                and (row["quantity"] < 0 or period_start <= row["start_date"])
             ):
                 result.update(
                     state="error",
@@ -290,6 +357,29 @@ class SophosPpuImport(models.Model):
             results.append(result)
         self._ppu_mark_duplicates(rows, results)
         return results
+
+    def _ppu_file_resellers(self, rows):
+        """A function row -> the reseller the file names on that row (its
+        Partner ID column against the partners' Reference, else its Partner
+        Name), or None when the file names none that Odoo knows."""
+        Partner = self.env["res.partner"].with_context(active_test=False)
+        refs = {row.get("file_partner_ref") for row in rows} - {None, False}
+        names = {row.get("file_partner_name") for row in rows} - {None, False}
+        by_ref, by_name = {}, {}
+        if refs:
+            for partner in Partner.search([("ref", "in", list(refs))]):
+                by_ref.setdefault(partner.ref, partner.commercial_partner_id)
+        if names:
+            for partner in Partner.search(
+                [("name", "in", list(names)), ("is_company", "=", True)]
+            ):
+                by_name.setdefault(normalise_name(partner.name), partner)
+
+        def reseller_named_by(row):
+            reseller = by_ref.get(row.get("file_partner_ref"))
+            return reseller or by_name.get(normalise_name(row.get("file_partner_name")))
+
+        return reseller_named_by
 
     def _ppu_subscription_domain(self):
         domain = [("company_id", "=", self.company_id.id)]
@@ -468,8 +558,9 @@ class SophosPpuImport(models.Model):
         return price_of
 
     def _ppu_mark_duplicates(self, rows, results):
-        """Mark duplicate the billable rows whose consumption key another batch
-        billed already, or an earlier row of this file carries."""
+        """Mark duplicate the billable rows whose consumption key is billed
+        already (by any batch: the rows checked are never billed ones), or
+        that an earlier row of this file carries."""
         keys = {
             row["consumption_key"]
             for row, result in zip(rows, results, strict=True)
@@ -483,7 +574,6 @@ class SophosPpuImport(models.Model):
                     ("company_id", "=", self.company_id.id),
                     ("billed", "=", True),
                     ("consumption_key", "in", list(some_keys)),
-                    ("import_id", "!=", self.id),
                 ],
                 ["consumption_key", "import_id"],
             ):
@@ -506,9 +596,17 @@ class SophosPpuImport(models.Model):
                 result.update(
                     state="duplicate",
                     duplicate_import_id=self.id,
-                    message=self.env._(
-                        "Same consumption as row %(row)s of this file.",
-                        row=seen[key],
+                    message=(
+                        self.env._(
+                            "Repeats row %(row)s exactly: confirm it if Sophos "
+                            "bills this consumption twice.",
+                            row=row["repeat_of_row"],
+                        )
+                        if row.get("repeat_of_row")
+                        else self.env._(
+                            "Same consumption as row %(row)s of this file.",
+                            row=seen[key],
+                        )
                     ),
                 )
             else:
@@ -521,24 +619,27 @@ class SophosPpuImport(models.Model):
     def action_create_invoices(self):
         """Create the draft invoices of a checked batch, all or nothing."""
         self.ensure_one()
+        self.check_access("write")
         if self.state != "checked":
             raise UserError(
                 self.env._("Check the import before creating its invoices.")
             )
-        if self.error_count and not self.env.context.get("ppu_leave_errors"):
+        # Whatever changed since the last check (another batch billed the
+        # month, a pricelist rule moved) is taken into account now.
+        rows = self._ppu_recheck()
+        errors = sum(row["state"] == "error" for row in rows)
+        if errors and not self.env.context.get("ppu_leave_errors"):
             raise UserError(
                 self.env._(
                     "%(count)s rows of import %(name)s are in error. Fix them and "
                     "check again, or choose 'Invoice valid lines, leave errors'.",
-                    count=self.error_count,
+                    count=errors,
                     name=self.name,
                 )
             )
         try:
             with self.env.cr.savepoint():
-                # As sale does for salesmen: ops create the invoices without
-                # accounting rights; accountants review and post them.
-                invoices = self.sudo()._ppu_create_invoices().sudo(False)
+                invoices = self._ppu_create_invoices(rows)
         except Exception as error:  # noqa: BLE001 - all or nothing, say why
             _logger.info(
                 "Invoicing of %s rolled back: %s", self.name, error, exc_info=True
@@ -546,14 +647,14 @@ class SophosPpuImport(models.Model):
             reason = self.env._(
                 "No invoice was created: %(error)s", error=self._ppu_error_text(error)
             )
-            self.invoice_error = reason
+            self._ppu_write({"invoice_error": reason})
             self.message_post(body=reason)
             return {
                 "type": "ir.actions.client",
                 "tag": "display_notification",
                 "params": {"type": "danger", "sticky": True, "message": reason},
             }
-        self.write({"state": "invoiced", "invoice_error": False})
+        self._ppu_write({"state": "invoiced", "invoice_error": False})
         self._ppu_notify_summary()
         return self.action_view_invoices(invoices)
 
@@ -565,29 +666,10 @@ class SophosPpuImport(models.Model):
             )
         return str(getattr(error, "args", [error])[0] if error.args else error)
 
-    def _ppu_invoice_groups(self):
-        """Billable rows (plain dicts, read in a few queries) by (reseller,
+    def _ppu_invoice_groups(self, rows):
+        """Billable rows (the dicts of ``_ppu_recheck``) by (reseller,
         currency), ordered by end customer then row."""
-        rows = self.env["sophos.ppu.import.line"].search_read(
-            [
-                ("import_id", "=", self.id),
-                ("state", "=", "ok"),
-                ("quantity", "!=", 0),
-            ],
-            [
-                "row_number",
-                "subscription_id",
-                "partner_id",
-                "currency_id",
-                "product_description",
-                "start_date",
-                "end_date",
-                "quantity",
-                "price_unit",
-                "price_subtotal",
-            ],
-            load=None,
-        )
+        rows = [row for row in rows if row["state"] == "ok" and row["quantity"]]
         subscriptions = self.env["sophos.ppu.subscription"].browse(
             {row["subscription_id"] for row in rows}
         )
@@ -612,12 +694,22 @@ class SophosPpuImport(models.Model):
             group.sort(key=lambda row: (row["end_customer"], row["row_number"]))
         return dict(sorted(groups.items(), key=lambda item: item[0][0].name or ""))
 
-    def _ppu_create_invoices(self):
+    def _ppu_create_invoices(self, rows=None):
         """One account.move create() per MOVE_CREATE_BATCH invoices, each with
-        all its lines; then claim the consumption keys of the billed rows."""
+        all its lines; then claim the consumption keys of the billed rows.
+
+        ``rows`` are the rows as ``_ppu_recheck`` just checked them (checked
+        again when not given): invoices are built from those prices, never
+        from values stored earlier."""
         self.ensure_one()
+        if rows is None:
+            rows = self._ppu_recheck()
+        # As sale does for salesmen: ops create the invoices without
+        # accounting rights, from values built here as themselves;
+        # accountants review and post them.
         Move = (
             self.env["account.move"]
+            .sudo()
             .with_company(self.company_id)
             .with_context(
                 tracking_disable=True,
@@ -627,11 +719,10 @@ class SophosPpuImport(models.Model):
                 ppu_create_invoices=True,
             )
         )
-        groups = self._ppu_invoice_groups()
+        groups = self._ppu_invoice_groups(rows)
         if not groups:
             raise UserError(self.env._("There is nothing to invoice in this import."))
-        billed_ids = []
-        invoices = Move.browse()
+        billed_ids, invoice_ids = [], []
         cache = {}
         for some_groups in split_every(MOVE_CREATE_BATCH, groups.items()):
             vals_list = []
@@ -640,17 +731,18 @@ class SophosPpuImport(models.Model):
                     self._ppu_prepare_invoice_vals(partner, currency, lines, cache)
                 )
                 billed_ids.extend(line["id"] for line in lines)
-            invoices |= Move.create(vals_list)
+            with trusted():
+                invoice_ids += Move.create(vals_list).ids
             # Bound memory: what was created is not needed in the cache.
             self.env.flush_all()
             self.env.invalidate_all()
         # Claim the consumption keys: the partial unique index refuses a key
         # another transaction billed, even one not committed yet.
-        self.env["sophos.ppu.import.line"].browse(billed_ids).with_context(
-            ppu_matching=True
-        ).write({"billed": True})
+        self.env["sophos.ppu.import.line"].browse(billed_ids)._ppu_write(
+            {"billed": True}
+        )
         self.env.flush_all()
-        return invoices
+        return self.env["account.move"].browse(invoice_ids)
 
     def _ppu_prepare_invoice_vals(self, partner, currency, lines, cache):
         """Values of one draft invoice (a credit note when its total is
@@ -696,10 +788,10 @@ class SophosPpuImport(models.Model):
                     company
                 ).get_product_accounts(fiscal_pos=fiscal_position)["income"]
                 # What account.move.line._compute_analytic_distribution finds,
-                # looked up once instead of once per line.
-                distribution = self.env[
-                    "account.analytic.distribution.model"
-                ]._get_distribution(
+                # looked up once instead of once per line (accounting set-up,
+                # which ops may not read themselves).
+                Distribution = self.env["account.analytic.distribution.model"]
+                distribution = Distribution.sudo()._get_distribution(
                     {
                         "product_id": product.id,
                         "product_categ_id": product.categ_id.id,
@@ -764,7 +856,6 @@ class SophosPpuImport(models.Model):
             "invoice_payment_term_id": partner.with_company(
                 company
             ).property_payment_term_id.id,
-            "invoice_origin": self.name,
             "ref": cache["ref"],
             "ppu_import_id": self.id,
             "invoice_line_ids": [Command.create(vals) for vals in line_vals],
@@ -800,11 +891,10 @@ class SophosPpuImport(models.Model):
                         invoices=", ".join(posted.mapped("name")),
                     )
                 )
-            batch.invoice_ids.sudo().unlink()  # drafts only, checked above
-            batch.line_ids.filtered("billed").with_context(ppu_matching=True).write(
-                {"billed": False}
-            )
-            batch.write({"state": "cancelled"})
+            # Ops may drop the drafts they made (as they may create them).
+            batch.invoice_ids.sudo().unlink()
+            batch.line_ids.filtered("billed")._ppu_write({"billed": False})
+            batch._ppu_write({"state": "cancelled"})
         return True
 
     # ------------------------------------------------------------------
@@ -938,36 +1028,32 @@ class SophosPpuImport(models.Model):
                 )
             ) from error
         company = self.env.company
-        batch = self.create(
-            {
-                "company_id": company.id,
-                "period_date": period_date,
-                "partner_id": partner.id if partner else False,
-                "file_format": result.file_format,
-            }
+        attachment = self.env["ir.attachment"].create(
+            {"name": filename, "raw": file_bytes, "res_model": self._name}
         )
-        batch.attachment_id = self.env["ir.attachment"].create(
-            {
-                "name": filename,
-                "raw": file_bytes,
-                "res_model": self._name,
-                "res_id": batch.id,
-            }
-        )
-        rows = self.env["sophos.ppu.import.line"]._ppu_values_from_result(
-            result, company
-        )
+        with trusted():
+            batch = self.create(
+                {
+                    "company_id": company.id,
+                    "period_date": period_date,
+                    "partner_id": partner.id if partner else False,
+                    "file_format": result.file_format,
+                    "attachment_id": attachment.id,
+                }
+            )
+        attachment.res_id = batch.id
+        Line = self.env["sophos.ppu.import.line"]
+        rows = Line._ppu_values_from_result(result, company)
         checks = batch._ppu_check_rows(rows)
-        Line = self.env["sophos.ppu.import.line"].with_context(ppu_matching=True)
         vals_list = []
         for row, check in zip(rows, checks, strict=True):
             vals = dict(row, **check)
             vals.update(import_id=batch.id, company_id=company.id)
             vals_list.append(vals)
         for some_vals in split_every(LINE_BATCH, vals_list):
-            Line.create(list(some_vals))
+            Line._ppu_create(list(some_vals))
             self.env.flush_all()
             self.env.invalidate_all()
-        batch.state = "checked"
+        batch._ppu_write({"state": "checked"})
         batch._ppu_notify_summary()
         return batch

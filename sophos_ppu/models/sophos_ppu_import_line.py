@@ -3,8 +3,15 @@ import json
 from collections import defaultdict
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from odoo.addons.sophos_ppu.core.billing import consumption_key
+
+from .billing_guard import is_trusted, refuse_untrusted, trusted
+
+#: What ops may change on a row themselves: the subscription of a row that
+#: cannot be billed, then check again. Everything else is the checks' result.
+USER_WRITABLE = ("subscription_id",)
 
 
 class SophosPpuImportLine(models.Model):
@@ -41,6 +48,11 @@ class SophosPpuImportLine(models.Model):
     end_user_identifier = fields.Char(string="End User Identifier", index=True)
     end_customer_name = fields.Char(string="End Customer (file)")
     file_partner_name = fields.Char(string="Partner (file)")
+    file_partner_ref = fields.Char(
+        string="Partner ID (file)",
+        help="The reseller's identifier in the file, compared with the "
+        "Reference of the reseller in Odoo.",
+    )
     product_description = fields.Char(string="Product Description")
     sku = fields.Char(string="SKU")
     start_date = fields.Date()
@@ -106,6 +118,17 @@ class SophosPpuImportLine(models.Model):
         ondelete="set null",
         help="The import that already billed this consumption.",
     )
+    repeat_of_row = fields.Integer(
+        string="Repeats row",
+        readonly=True,
+        help="The earlier row of the file this row repeats exactly, cell for cell.",
+    )
+    repeat_confirmed = fields.Boolean(
+        readonly=True,
+        copy=False,
+        help="Ops confirmed that this row, a repeat of the same consumption in "
+        "the file, is billed too.",
+    )
     billed = fields.Boolean(readonly=True, copy=False, index=True)
     invoice_line_ids = fields.One2many(
         "account.move.line", "ppu_import_line_id", string="Invoice Lines"
@@ -133,13 +156,122 @@ class SophosPpuImportLine(models.Model):
             line.invoice_line_id = line.invoice_line_ids[:1]
             line.invoice_id = line.invoice_line_id.move_id
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        refuse_untrusted(self, ["import_id"])  # rows come from the file only
+        return super().create(vals_list)
+
     def write(self, vals):
-        # A subscription picked by ops sticks when the batch is checked again.
-        if "subscription_id" in vals and not self.env.context.get("ppu_matching"):
+        refuse_untrusted(self, vals, USER_WRITABLE)
+        if "subscription_id" in vals and not is_trusted():
+            self._ppu_check_fixable()
+            # A subscription picked by ops sticks when the batch is checked again.
             vals = dict(
                 vals, match_method="manual" if vals["subscription_id"] else False
             )
+            with trusted():
+                return super().write(vals)
         return super().write(vals)
+
+    def _ppu_check_fixable(self):
+        """Ops fix rows that cannot be billed, in a batch not invoiced yet."""
+        for line in self:
+            if (
+                line.billed
+                or line.state == "ok"
+                or line.parse_error
+                or line.import_id.state not in ("draft", "checked")
+            ):
+                raise UserError(
+                    self.env._(
+                        "Row %(row)s of import %(batch)s cannot be changed: only "
+                        "rows in error or duplicate of an import not invoiced "
+                        "yet can be matched by hand.",
+                        row=line.row_number,
+                        batch=line.import_id.name,
+                    )
+                )
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_billed(self):
+        if self.filtered("billed"):
+            raise UserError(self.env._("Billed consumption rows cannot be deleted."))
+        refuse_untrusted(self, ["import_id"])  # rows go with their batch only
+
+    def _ppu_write(self, vals):
+        """Write what the checks and the invoicing decided."""
+        with trusted():
+            return self.write(vals)
+
+    @api.model
+    def _ppu_create(self, vals_list):
+        with trusted():
+            return self.create(vals_list)
+
+    def action_confirm_repeat(self):
+        """Bill a row that repeats a consumption of the same file.
+
+        Its key gets ``|repeat:k`` (k-th row of the file with that key), so
+        that it is billed once too, and a later upload of the same file finds
+        it billed."""
+        for line in self:
+            batch = line.import_id
+            if (
+                line.state != "duplicate"
+                or line.duplicate_import_id != batch
+                or batch.state not in ("draft", "checked")
+            ):
+                raise UserError(
+                    self.env._(
+                        "Row %(row)s is not a repeat within its own file waiting "
+                        "for confirmation.",
+                        row=line.row_number,
+                    )
+                )
+            base_key = consumption_key(*line._ppu_source_row())
+            rank = len(
+                self.search(
+                    [
+                        ("import_id", "=", batch.id),
+                        ("row_number", "<=", line.row_number),
+                        ("start_date", "=", line.start_date),
+                        ("end_date", "=", line.end_date),
+                    ]
+                ).filtered(
+                    lambda other, key=base_key: consumption_key(
+                        *other._ppu_source_row()
+                    )
+                    == key
+                )
+            )
+            line._ppu_write(
+                {
+                    "repeat_confirmed": True,
+                    "consumption_key": consumption_key(
+                        *line._ppu_source_row(), repeat=rank
+                    ),
+                }
+            )
+            batch.message_post(
+                body=self.env._(
+                    "Row %(row)s confirmed as billed again by %(user)s.",
+                    row=line.row_number,
+                    user=self.env.user.name,
+                )
+            )
+        self.import_id.action_check()
+        return True
+
+    def _ppu_source_row(self):
+        """The arguments of ``consumption_key`` for this row as read."""
+        self.ensure_one()
+        return (
+            self.end_user_identifier,
+            self.sku or self.product_description,
+            self.start_date,
+            self.end_date,
+            self.quantity,
+        )
 
     @api.model
     def _ppu_values_from_result(self, result, company):
@@ -173,6 +305,7 @@ class SophosPpuImportLine(models.Model):
                     "end_user_identifier": row.end_user_identifier,
                     "end_customer_name": row.end_customer_name,
                     "file_partner_name": row.partner_name,
+                    "file_partner_ref": row.partner_identifier,
                     "product_description": row.product_description,
                     "sku": row.sku,
                     "start_date": row.start_date,
@@ -181,7 +314,12 @@ class SophosPpuImportLine(models.Model):
                     "unit_msrp": float(row.unit_msrp),
                     "unit_cost": float(row.unit_price),
                     "file_currency_id": currency_id or False,
-                    "consumption_key": consumption_key(*row.consumption_key),
+                    "consumption_key": consumption_key(
+                        *row.consumption_key, row.quantity
+                    ),
+                    "repeat_of_row": getattr(result, "repeats", {}).get(
+                        row.row_number, 0
+                    ),  # TODO-REPEATS
                     "parse_error": bool(message),
                     "message": message,
                     "subscription_id": False,

@@ -64,13 +64,13 @@ class TestImportDuplicates(PpuImportCommon):
     def test_database_refuses_to_bill_a_key_twice(self):
         first = self.import_rows([self.row("EU-discount")])
         second = self.import_rows([self.row("EU-discount")])
-        first.line_ids.with_context(ppu_matching=True).write({"billed": True})
+        first.line_ids._ppu_write({"billed": True})
         with (
             self.assertRaises(psycopg2.errors.UniqueViolation),
             mute_logger("odoo.sql_db"),
             self.env.cr.savepoint(),
         ):
-            second.line_ids.with_context(ppu_matching=True).write({"billed": True})
+            second.line_ids._ppu_write({"billed": True})
             self.env.flush_all()
 
 

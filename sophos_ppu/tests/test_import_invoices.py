@@ -34,7 +34,8 @@ class TestImportInvoices(PpuImportCommon):
         eur = by_partner[self.resellers["eur"]]
         self.assertEqual(eur.currency_id, self.eur)
         self.assertEqual(eur.amount_untaxed, 27.00)
-        self.assertEqual(discount.invoice_origin, batch.name)
+        self.assertFalse(discount.invoice_origin)  # resellers never see the batch
+        self.assertEqual(discount.ppu_import_id, batch)
 
     def test_invoice_takes_reseller_terms_fiscal_position_and_mapped_taxes(self):
         reseller = self.resellers["discount"]

@@ -57,7 +57,7 @@ class TestImportMatching(PpuImportCommon):
 
     def test_row_matching_several_subscriptions_is_an_error(self):
         self._subscription(
-            self.resellers["markup"], "Twin", "EU-discount", self.pricelist_markup
+            self.resellers["discount"], "Twin", "EU-discount", self.pricelist_discount
         )
         batch = self.import_rows([self.row("EU-discount")])
         line = batch.line_ids
@@ -100,10 +100,12 @@ class TestImportMatching(PpuImportCommon):
         subscription = self._subscription(
             self.resellers["discount"], "Nobody Inc", False, self.pricelist_discount
         )
-        batch = self.import_rows([self.row("NOPE", customer="Nobody Inc")])
+        batch = self.import_rows([self.row("NOPE", customer="Nobody Else")])
         line = batch.line_ids
-        line.subscription_id = self.subscriptions["markup"]
+        self.assertEqual(line.state, "error")
+        line.subscription_id = subscription
         batch.action_check()
         batch.action_check()
-        self.assertEqual(line.subscription_id, self.subscriptions["markup"])
+        self.assertEqual(line.subscription_id, subscription)
+        self.assertEqual(line.state, "ok")
         self.assertEqual(subscription.end_user_identifier, "NOPE")
