@@ -4,7 +4,7 @@ PYTHON ?= python3
 # Chromium and its driver for the shop tours.
 DEBIAN_PACKAGES = postgresql chromium chromium-driver
 
-.PHONY: install test test-core test-odoo lint benchmark
+.PHONY: install test test-core test-odoo test-upgrade lint benchmark
 
 install:
 	@if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
@@ -23,6 +23,9 @@ test-core:
 
 test-odoo:
 	$(PYTHON) scripts/odoo_suite.py
+
+test-upgrade:
+	$(PYTHON) scripts/upgrade_check.py
 
 lint:
 	$(PYTHON) -m ruff check . && $(PYTHON) -m ruff format --check .

@@ -1,0 +1,697 @@
+#!/usr/bin/env python3
+"""Check that upgrading sophos_ppu keeps its billing data billed once.
+
+From the repository root (Odoo 18 importable, PostgreSQL server binaries
+installed, as for ``scripts/odoo_suite.py``)::
+
+    python3 scripts/upgrade_check.py [--base a17a2ad] [--keep DIR]
+
+1. extracts the addon of ``--base`` (18.0.1.0.0) with ``git archive``;
+2. starts a throwaway PostgreSQL cluster (``odoo_suite.Cluster``), installs
+   that old addon in a fresh database and, with the old code, bills a
+   consumption file for October 2026 for one reseller (pricelist: 10 %
+   discount): EU-1 +10, its correction EU-1 -3 (same service and dates),
+   a standalone correction EU-2 -2 and EU-2 +5 on other dates;
+3. upgrades to the working tree's addon (``-u sophos_ppu``) and checks that
+   the log has no error and that the 18.0.1.1.0 migration ran;
+4. with the new code, checks the billed rows and their consumption keys,
+   uploads the same file again and checks that only the correction the old
+   version dropped (EU-1 -3) is billed, as one credit note, and that no
+   consumption key is billed twice.
+
+Each Odoo step runs in its own process (the old and the new addon cannot be
+loaded in one). It prints every check, a table of the rows before and after
+and ``upgrade check: N passed, N failed``; exits 1 when a check failed. Where
+``import odoo`` fails or the base commit is not in the repository it prints
+one line saying so and exits 0. ``--keep DIR`` keeps the cluster (stopped),
+the database ``ppu_upgrade``, the logs and the file in DIR.
+"""
+
+import argparse
+import csv
+import io
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from odoo_suite import (  # noqa: E402
+    ADDON,
+    DB_USER,
+    LOG_RE,
+    REPO,
+    Cluster,
+    addons_path,
+    free_port,
+    pg_tool,
+)
+
+DB_NAME = "ppu_upgrade"
+BASE = "a17a2ad"
+OLD_VERSION = "18.0.1.0.0"
+NEW_VERSION = "18.0.1.1.0"
+PERIOD = date(2026, 10, 1)
+FILENAME = "oct.csv"
+RESELLER = "Upgrade Check Reseller"
+CUSTOMERS = {"EU-1": "Northwind Clinic", "EU-2": "Contoso Lab"}
+SERVICE = ("Sophos Intercept X Advanced with XDR", "CIXAXDR-PPU")
+MSRP, COST, DISCOUNT = "4.20", "2.73", 10.0
+PRICE = round(float(MSRP) * (100 - DISCOUNT) / 100, 2)  # what the reseller pays
+# The file's rows, in file order: (end user, start, end, quantity).
+ROWS = [
+    ("EU-1", "2026-10-01", "2026-10-31", 10),
+    ("EU-1", "2026-10-01", "2026-10-31", -3),  # corrects the row above
+    ("EU-2", "2026-10-01", "2026-10-31", -2),  # corrects an earlier month
+    ("EU-2", "2026-10-01", "2026-10-15", 5),
+]
+HEADER = [
+    "Start Date",
+    "End Date",
+    "End User Identifier",
+    "End Customer Name",
+    "Product Description",
+    "SKU",
+    "Total Quantity",
+    "Unit MSRP",
+    "Unit Price",
+    "Currency",
+]
+DOUBLE_BILLED = """
+    SELECT company_id, consumption_key, count(*)
+      FROM sophos_ppu_import_line
+     WHERE billed
+  GROUP BY 1, 2
+    HAVING count(*) > 1
+"""
+RESULT_MARK = "UPGRADE-CHECK-RESULT "
+MIGRATION_RE = re.compile(
+    rf"module {ADDON}: Running migration \[{re.escape(NEW_VERSION)}>\] "
+    r"post-migration"
+)
+ROWS_AFFECTED_RE = re.compile(
+    r"OpenUpgrade: (\d+) rows affected after .*UPDATE sophos_ppu_import_line", re.S
+)
+
+
+def label(identifier, quantity):
+    return f"{identifier} {quantity:+g}"
+
+
+# ----------------------------------------------------------------------
+# Steps run inside Odoo, in a process of their own (``--step``)
+# ----------------------------------------------------------------------
+
+
+def consumption_csv(currency):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(HEADER)
+    for identifier, start, end, quantity in ROWS:
+        writer.writerow(
+            [start, end, identifier, CUSTOMERS[identifier], *SERVICE, quantity]
+            + [MSRP, COST, currency]
+        )
+    return buffer.getvalue().encode()
+
+
+def rows_of(batch):
+    return {
+        label(line.end_user_identifier, line.quantity): {
+            "row": line.row_number,
+            "state": line.state,
+            "billed": line.billed,
+            "key": line.consumption_key,
+            "message": line.message or "",
+        }
+        for line in batch.line_ids.sorted("row_number")
+    }
+
+
+def moves_of(moves):
+    return [
+        {
+            "type": move.move_type,
+            "partner": move.partner_id.name,
+            "untaxed": move.amount_untaxed_signed,
+            "total": move.amount_total_signed,
+            "lines": [
+                [line.quantity, line.price_unit] for line in move.invoice_line_ids
+            ],
+        }
+        for move in moves
+    ]
+
+
+def batch_facts(batch):
+    return {
+        "name": batch.name,
+        "state": batch.state,
+        "invoice_error": batch.invoice_error or "",
+        "rows": rows_of(batch),
+        "invoices": moves_of(batch.invoice_ids),
+    }
+
+
+def code_facts(env):
+    import odoo.addons.sophos_ppu as addon
+
+    module = env["ir.module.module"].search([("name", "=", ADDON)])
+    return {"code": str(Path(addon.__file__).parent), "version": module.latest_version}
+
+
+def step_before(env, csv_path):
+    """With the old code: chart, reseller, subscriptions; bill the file."""
+    from odoo import Command
+
+    company = env.company
+    chart_before = company.chart_template or ""
+    if not chart_before:
+        env["account.chart.template"].try_loading(
+            "generic_coa", company, install_demo=False
+        )
+    template = env.ref("sophos_ppu.product_sophos_cybersecurity")
+    template.taxes_id = [Command.clear()]  # tax-free: amounts are the prices
+    currency = company.currency_id
+    pricelist = env["product.pricelist"].create(
+        {
+            "name": "Reseller -10 %",
+            "currency_id": currency.id,
+            "company_id": company.id,
+            "item_ids": [
+                Command.create(
+                    {
+                        "applied_on": "1_product",
+                        "product_tmpl_id": template.id,
+                        "compute_price": "percentage",
+                        "percent_price": DISCOUNT,
+                    }
+                )
+            ],
+        }
+    )
+    reseller = env["res.partner"].create(
+        {
+            "name": RESELLER,
+            "is_company": True,
+            "property_product_pricelist": pricelist.id,
+        }
+    )
+    for identifier, name in CUSTOMERS.items():
+        customer = env["res.partner"].create({"name": name, "is_company": True})
+        env["sophos.ppu.subscription"].create(
+            {
+                "partner_id": reseller.id,
+                "end_customer_id": customer.id,
+                "end_user_identifier": identifier,
+                "product_id": template.product_variant_id.id,
+                "pricelist_id": pricelist.id,
+            }
+        )
+    data = consumption_csv(currency.name)
+    Path(csv_path).write_bytes(data)
+    batch = env["sophos.ppu.import"]._ppu_import_file(data, FILENAME, PERIOD)
+    batch.action_create_invoices()
+    return {
+        **code_facts(env),
+        "chart_before": chart_before,
+        "chart": company.chart_template or "",
+        "sale_journal": bool(
+            env["account.journal"].search_count(
+                [("company_id", "=", company.id), ("type", "=", "sale")]
+            )
+        ),
+        "batch": batch_facts(batch),
+    }
+
+
+def step_after(env, csv_path):
+    """With the new code: the first batch as migrated; the file again."""
+    Import = env["sophos.ppu.import"]
+    first = Import.search([], order="id")
+    Move = env["account.move"]
+    moves_before = Move.search([]).ids
+    second = Import._ppu_import_file(Path(csv_path).read_bytes(), FILENAME, PERIOD)
+    checked = rows_of(second)
+    second.action_create_invoices()
+    env.cr.execute(DOUBLE_BILLED)
+    return {
+        **code_facts(env),
+        "batches_before": len(first),
+        "first": batch_facts(first[:1]),
+        "second_checked": checked,
+        "second": batch_facts(second),
+        "new_moves": moves_of(Move.search([("id", "not in", moves_before)])),
+        "double_billed": env.cr.fetchall(),
+    }
+
+
+STEPS = {"before": step_before, "after": step_after}
+
+
+def run_step(name, csv_path, odoo_options):
+    """Open the database with the addons path of ``odoo_options``, run one
+    step, commit, and print its facts as one JSON line."""
+    import odoo
+    from odoo import SUPERUSER_ID, api
+
+    odoo.tools.config.parse_config(odoo_options)
+    odoo.modules.module.initialize_sys_path()
+    registry = odoo.modules.registry.Registry(DB_NAME)
+    with registry.cursor() as cr:
+        facts = STEPS[name](api.Environment(cr, SUPERUSER_ID, {}), csv_path)
+        cr.commit()
+    print(RESULT_MARK + json.dumps(facts, default=str), flush=True)
+    return 0
+
+
+# ----------------------------------------------------------------------
+# The check, outside Odoo
+# ----------------------------------------------------------------------
+
+
+class Abort(Exception):
+    """A check failed that the next steps depend on."""
+
+
+class Checks:
+    def __init__(self):
+        self.passed = self.failed = 0
+
+    def expect(self, what, ok, got=None):
+        if ok:
+            self.passed += 1
+        else:
+            self.failed += 1
+        detail = "" if ok or got is None else f"  (got {got})"
+        print(f"  {'ok  ' if ok else 'FAIL'} {what}{detail}", flush=True)
+        return ok
+
+    def require(self, what, ok, got=None):
+        if not self.expect(what, ok, got):
+            raise Abort(what)
+
+
+class Run:
+    """The cluster, the work directory and the Odoo processes of one check."""
+
+    def __init__(self, odoo, work_dir, checks, keep):
+        self.odoo = odoo
+        self.keep = keep
+        self.work_dir = work_dir
+        self.checks = checks
+        self.cluster = Cluster(work_dir)
+        self.old_addons = work_dir / "old"
+        self.csv_path = work_dir / FILENAME
+
+    def odoo_options(self, addons):
+        return [
+            f"--addons-path={addons}",
+            f"--db_host={self.cluster.socket_dir}",
+            f"--db_port={self.cluster.port}",
+            f"--db_user={DB_USER}",
+            f"--database={DB_NAME}",
+            f"--db-filter=^{DB_NAME}$",
+            f"--data-dir={self.work_dir / 'data'}",
+            f"--http-port={free_port()}",
+            "--gevent-port=0",
+            "--without-demo=all",
+            "--stop-after-init",
+        ]
+
+    def addons(self, old):
+        """Odoo's addons and the old copy of the addon, or the repository."""
+        if not old:
+            return addons_path(self.odoo)
+        paths = [p for p in addons_path(self.odoo).split(",") if Path(p) != REPO]
+        return ",".join([*paths, str(self.old_addons)])
+
+    def run(self, title, cmd, log_name):
+        """Run ``cmd`` (output to a log file); return its status, log lines and
+        the error lines of its log."""
+        started = time.monotonic()
+        log_file = self.work_dir / log_name
+        with open(log_file, "w", encoding="utf-8") as log:
+            proc = subprocess.run(
+                cmd, cwd=self.work_dir, stdout=log, stderr=subprocess.STDOUT, text=True
+            )
+        lines = log_file.read_text(encoding="utf-8").splitlines()
+        errors = [
+            record
+            for record in log_records(lines)
+            if LOG_RE.match(record)["level"] in ("ERROR", "CRITICAL")
+        ]
+        print(f"{title}: {time.monotonic() - started:.0f} s", flush=True)
+        if proc.returncode or errors:
+            # The end of the errors (tracebacks included), else of the log.
+            shown = "\n".join(errors).splitlines() if errors else lines
+            for line in shown[-25:]:
+                print(f"    | {line}")
+            where = log_file if self.keep else "kept with --keep DIR"
+            print(f"    ({len(errors)} error records; log: {where})")
+        return proc.returncode, lines, errors
+
+    def odoo_cli(self, title, old, *options, log_name):
+        cmd = [sys.executable, "-m", "odoo", *self.odoo_options(self.addons(old))]
+        returncode, lines, errors = self.run(title, [*cmd, *options], log_name)
+        self.checks.require(f"{title}: Odoo exits 0", returncode == 0, returncode)
+        self.checks.expect(f"{title}: no ERROR in the log", not errors, len(errors))
+        return lines
+
+    def step(self, title, name, old):
+        cmd = [
+            sys.executable, str(Path(__file__).resolve()),
+            "--step", name, "--csv", str(self.csv_path), "--",
+            *self.odoo_options(self.addons(old)), "--log-level=warn",
+        ]  # fmt: skip
+        returncode, lines, errors = self.run(title, cmd, f"step-{name}.log")
+        results = [line for line in lines if line.startswith(RESULT_MARK)]
+        self.checks.require(
+            f"{title}: ran to its end", returncode == 0 and results, returncode
+        )
+        self.checks.expect(f"{title}: no ERROR in the log", not errors, len(errors))
+        return json.loads(results[-1][len(RESULT_MARK) :])
+
+    # -- the phases ----------------------------------------------------
+
+    def prepare(self, base):
+        reused = (self.cluster.data / "PG_VERSION").exists()
+        shutil.rmtree(self.old_addons, ignore_errors=True)
+        shutil.rmtree(self.work_dir / "data", ignore_errors=True)
+        self.old_addons.mkdir(parents=True)
+        archive = subprocess.run(
+            ["git", "-C", str(REPO), "archive", base, ADDON],
+            check=True,
+            capture_output=True,
+        ).stdout
+        subprocess.run(
+            ["tar", "-x", "-C", str(self.old_addons)], input=archive, check=True
+        )
+        old = manifest_version(self.old_addons / ADDON)
+        new = manifest_version(REPO / ADDON)
+        print(f"addon {old} ({base}) -> {new} (working tree)")
+        self.checks.require(
+            f"{base} holds {ADDON} {OLD_VERSION}", old == OLD_VERSION, old
+        )
+        self.checks.require(
+            f"the working tree holds {ADDON} {NEW_VERSION}", new == NEW_VERSION, new
+        )
+        self.cluster.start()
+        if reused:  # a kept directory: start again from an empty database
+            subprocess.run(
+                [pg_tool("dropdb"), "-h", str(self.cluster.socket_dir),
+                 "-p", str(self.cluster.port), "-U", DB_USER, "--if-exists", DB_NAME],
+                check=True,
+            )  # fmt: skip
+
+    def before(self):
+        self.odoo_cli(
+            f"install {OLD_VERSION}", True, "-i", ADDON, "--log-level=warn",
+            log_name="install-old.log",
+        )  # fmt: skip
+        facts = self.step(f"bill the file with {OLD_VERSION}", "before", True)
+        checks, batch = self.checks, facts["batch"]
+        checks.require(
+            f"the old code ran ({OLD_VERSION} from {self.old_addons.name}/)",
+            Path(facts["code"]).parent == self.old_addons
+            and facts["version"] == OLD_VERSION,
+            f"{facts['code']} {facts['version']}",
+        )
+        chart = facts["chart_before"] or f"none, loaded {facts['chart']}"
+        checks.require(
+            f"the company has a chart of accounts ({chart})",
+            facts["chart"] and facts["sale_journal"],
+            facts["chart"],
+        )
+        checks.require(
+            "batch 1 invoiced", batch["state"] == "invoiced", batch["invoice_error"]
+        )
+        expected = {
+            "EU-1 +10": ("ok", True),
+            "EU-1 -3": ("duplicate", False),
+            "EU-2 -2": ("ok", True),
+            "EU-2 +5": ("ok", True),
+        }
+        expect_rows(checks, "batch 1", batch["rows"], expected)
+        eu1_negative = batch["rows"].get("EU-1 -3", {})
+        checks.expect(
+            f"{OLD_VERSION} dropped EU-1 -3 as the same consumption as EU-1 +10",
+            eu1_negative.get("message", "").startswith("Same consumption as row"),
+            eu1_negative.get("message"),
+        )
+        total = round(PRICE * (10 - 2 + 5), 2)
+        checks.expect(
+            f"batch 1: one invoice of 13 x {PRICE} = {total}",
+            [(m["type"], m["untaxed"]) for m in batch["invoices"]]
+            == [("out_invoice", total)],
+            [(m["type"], m["untaxed"]) for m in batch["invoices"]],
+        )
+        return facts
+
+    def upgrade(self):
+        lines = self.odoo_cli(
+            f"upgrade to {NEW_VERSION}", False, "-u", ADDON, "--log-level=info",
+            "--log-handler=OpenUpgrade:DEBUG", log_name="upgrade.log",
+        )  # fmt: skip
+        ran = any(MIGRATION_RE.search(line) for line in lines)
+        self.checks.expect(f"the {NEW_VERSION} post-migration ran", ran)
+        affected = [
+            int(match[1])
+            for record in log_records(lines)
+            if (match := ROWS_AFFECTED_RE.search(record))
+        ]
+        self.checks.expect(
+            "it rewrote the keys of the 2 negative rows of batch 1",
+            affected == [2],
+            affected,
+        )
+        warnings = [
+            line
+            for line in lines
+            if (m := LOG_RE.match(line)) and m["level"] == "WARNING" and ADDON in line
+        ]
+        # Shown, not counted: only errors fail the upgrade.
+        for line in warnings:
+            text = re.sub(r"<[^>]+>", "", line[LOG_RE.match(line).end() :])
+            print(f"    warning (see upgrade.log): {text[:150]}...")
+
+    def after(self, before):
+        facts = self.step(f"check and bill again with {NEW_VERSION}", "after", False)
+        checks = self.checks
+        checks.require(
+            f"the new code ran ({NEW_VERSION} from the repository)",
+            Path(facts["code"]).parent == REPO and facts["version"] == NEW_VERSION,
+            f"{facts['code']} {facts['version']}",
+        )
+        checks.expect("one batch before the new upload", facts["batches_before"] == 1)
+        old_rows, rows = before["batch"]["rows"], facts["first"]["rows"]
+        billed_before = sorted(k for k, row in old_rows.items() if row["billed"])
+        billed_after = sorted(k for k, row in rows.items() if row["billed"])
+        checks.expect(
+            "batch 1: the billed rows are still billed, no other",
+            billed_after == billed_before,
+            billed_after,
+        )
+        for name, suffix in (("EU-1 +10", ""), ("EU-2 +5", ""), ("EU-2 -2", "|-2")):
+            old_key = old_rows.get(name, {}).get("key")
+            new_key = rows.get(name, {}).get("key")
+            checks.expect(
+                f"batch 1: key of {name} "
+                + (f"is the old key + '{suffix}'" if suffix else "unchanged"),
+                bool(old_key) and new_key == f"{old_key}{suffix}",
+                new_key,
+            )
+        checks.expect(
+            "batch 1: still invoiced, its invoice unchanged",
+            facts["first"]["state"] == "invoiced"
+            and facts["first"]["invoices"] == before["batch"]["invoices"],
+            facts["first"]["state"],
+        )
+        second = facts["second"]
+        expected = {
+            "EU-1 +10": ("duplicate", False),
+            "EU-1 -3": ("ok", True),
+            "EU-2 -2": ("duplicate", False),
+            "EU-2 +5": ("duplicate", False),
+        }
+        checked = {name: (state, False) for name, (state, _) in expected.items()}
+        expect_rows(checks, "batch 2 checked", facts["second_checked"], checked)
+        for name in ("EU-1 +10", "EU-2 -2", "EU-2 +5"):
+            message = facts["second_checked"].get(name, {}).get("message", "")
+            checks.expect(
+                f"batch 2: {name} already billed by batch 1",
+                message.startswith("Already billed by import")
+                and before["batch"]["name"] in message,
+                message,
+            )
+        checks.expect(
+            "batch 2 invoiced", second["state"] == "invoiced", second["invoice_error"]
+        )
+        expect_rows(checks, "batch 2 invoiced", second["rows"], expected)
+        refund = round(-3 * PRICE, 2)
+        got = [(m["type"], m["partner"], m["untaxed"]) for m in facts["new_moves"]]
+        checks.expect(
+            f"batch 2: exactly one new move, a credit note of -3 x {PRICE} = {refund}"
+            " for the reseller",
+            got == [("out_refund", RESELLER, refund)]
+            and [(m["type"], m["untaxed"]) for m in second["invoices"]]
+            == [("out_refund", refund)],
+            got,
+        )
+        checks.expect(
+            "no consumption key billed twice",
+            not facts["double_billed"],
+            facts["double_billed"],
+        )
+        return facts
+
+
+def log_records(lines):
+    """Odoo's log as records: a line with the log prefix and the lines after
+    it without one (a multi-line query, a traceback)."""
+    records = []
+    for line in lines:
+        if LOG_RE.match(line):
+            records.append(line)
+        elif records:
+            records[-1] += "\n" + line
+    return records
+
+
+def manifest_version(addon_dir):
+    manifest = (addon_dir / "__manifest__.py").read_text(encoding="utf-8")
+    match = re.search(r"""["']version["']\s*:\s*["']([^"']+)""", manifest)
+    return match[1] if match else None
+
+
+def expect_rows(checks, title, rows, expected):
+    for name, (state, billed) in expected.items():
+        row = rows.get(name)
+        got = row and (row["state"], row["billed"])
+        checks.expect(
+            f"{title}: {name} {state}{', billed' if billed else ', not billed'}",
+            got == (state, billed),
+            got,
+        )
+
+
+def print_table(before, after):
+    """The file's rows: batch 1 billed by the old code, as the upgrade left
+    it, and batch 2 (the same file) billed by the new code."""
+    old_rows = before["batch"]["rows"] if before else {}
+    first = after["first"]["rows"] if after else {}
+    second = after["second"]["rows"] if after else {}
+
+    def state(row):
+        if not row:
+            return "-"
+        return f"{row['state']}{', billed' if row['billed'] else ''}"
+
+    def key_change(name):
+        old_key, new_key = (
+            old_rows.get(name, {}).get("key"),
+            first.get(name, {}).get("key"),
+        )
+        if not (old_key and new_key):
+            return "-"
+        if new_key == old_key:
+            return "key unchanged"
+        if new_key.startswith(old_key):
+            return f"key + {new_key[len(old_key) :]}"
+        return f"key {new_key}"
+
+    print()
+    print(
+        f"{'row':>3}  {'consumption':<29} {'batch 1 (' + OLD_VERSION + ')':<22}"
+        f" {'batch 1 upgraded':<26} {'batch 2 (' + NEW_VERSION + ')'}"
+    )
+    for identifier, start, end, quantity in ROWS:
+        name = label(identifier, quantity)
+        row = old_rows.get(name) or {}
+        print(
+            f"{row.get('row', ''):>3}  {name:<9} {start}..{end[5:]:<7}"
+            f" {state(old_rows.get(name)):<22}"
+            f" {state(first.get(name)) + '; ' + key_change(name):<26}"
+            f" {state(second.get(name))}"
+        )
+    if first:
+        print("batch 1 keys after the upgrade:")
+        for row in sorted(first.values(), key=lambda row: row["row"]):
+            print(f"{row['row']:>5}  {row['key']}")
+    for title, facts in (("batch 1", before), ("batch 2", after)):
+        batch = facts and (facts["batch"] if title == "batch 1" else facts["second"])
+        if batch:
+            invoices = ", ".join(
+                f"{m['type']} {m['partner']} {m['untaxed']:.2f}"
+                for m in batch["invoices"]
+            )
+            print(f"{title} {batch['name']}: {invoices or 'no invoice'}")
+    print()
+
+
+def commit_exists(base):
+    found = subprocess.run(
+        ["git", "-C", str(REPO), "cat-file", "-e", f"{base}^{{commit}}"],
+        capture_output=True,
+    )
+    return found.returncode == 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base", default=BASE, help=f"commit of {OLD_VERSION}")
+    parser.add_argument(
+        "--keep", metavar="DIR", help="keep the cluster, database and logs in DIR"
+    )
+    parser.add_argument("--step", choices=STEPS, help=argparse.SUPPRESS)
+    parser.add_argument("--csv", help=argparse.SUPPRESS)
+    parser.add_argument("odoo_options", nargs="*", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.step:
+        return run_step(args.step, args.csv, args.odoo_options)
+    try:
+        import odoo
+    except ImportError:
+        print("Upgrade check not run: 'import odoo' fails for this Python.")
+        return 0
+    if not commit_exists(args.base):
+        print(f"Upgrade check not run: commit {args.base} is not in this repository.")
+        return 0
+
+    started = time.monotonic()
+    work_dir = Path(args.keep or tempfile.mkdtemp(prefix="sophos_ppu_upgrade_"))
+    work_dir.mkdir(parents=True, exist_ok=True)
+    checks = Checks()
+    run = Run(odoo, work_dir.resolve(), checks, keep=bool(args.keep))
+    before = after = None
+    try:
+        run.prepare(args.base)
+        before = run.before()
+        run.upgrade()
+        after = run.after(before)
+    except Abort as abort:
+        print(f"stopped: {abort}")
+    except (subprocess.CalledProcessError, OSError) as error:
+        checks.expect("the check itself ran", False, error)
+    finally:
+        if (run.cluster.data / "postmaster.pid").exists():
+            run.cluster.stop()
+        if args.keep:
+            print(f"kept in {work_dir} (cluster stopped, database {DB_NAME})")
+        else:
+            shutil.rmtree(work_dir, ignore_errors=True)
+    if before:
+        print_table(before, after)
+    print(f"took {time.monotonic() - started:.0f} s")
+    print(f"upgrade check: {checks.passed} passed, {checks.failed} failed")
+    return 1 if checks.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
