@@ -97,3 +97,51 @@ def test_xlsx_error_report_holds_no_formula():
     sheet = load_workbook(io.BytesIO(data)).active
     assert [cell.value for cell in sheet[2]] == [3, "'=cmd|'/c calc'!A0"]
     assert sheet["B2"].data_type == "s"
+
+
+def _cells_split_naively(data, separator):
+    """The cells a spreadsheet ignoring quotes would make of the CSV."""
+    text = data.decode("utf-8-sig")
+    return [
+        cell.strip(' "') for line in text.splitlines() for cell in line.split(separator)
+    ]
+
+
+def test_csv_error_report_quotes_every_field():
+    data = error_report_csv(["Row", "Reason"], [[3, "plain"]])
+    assert data.decode("utf-8-sig").splitlines() == [
+        '"Row","Reason"',
+        '"3","plain"',
+    ]
+
+
+def test_csv_error_report_neutralises_formulas_after_separators_and_newlines():
+    cells = [
+        'foo;=HYPERLINK("http://evil","x")',
+        "a\n=1+1",
+        "b,+1",
+        "c\t@SUM(A1)",
+        "d; -2",
+        'e,"=1',
+        "f\r\n=2",
+    ]
+    data = error_report_csv(["Row", "Reason"], [[3, cell] for cell in cells])
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert [row[1] for row in rows[1:]] == [
+        'foo;\'=HYPERLINK("http://evil","x")',
+        "a\n'=1+1",
+        "b,'+1",
+        "c\t'@SUM(A1)",
+        "d; '-2",
+        "e,\"'=1",
+        "f\r\n'=2",
+    ]
+    for separator in (",", ";", "\t"):
+        for cell in _cells_split_naively(data, separator):
+            assert not cell.startswith(("=", "+", "-", "@")), (separator, cell)
+
+
+def test_xlsx_error_report_keeps_separators_in_cells_untouched():
+    data = error_report_xlsx(["Row", "Reason"], [[3, "foo;=1+1"]])
+    sheet = load_workbook(io.BytesIO(data)).active
+    assert sheet["B2"].value == "foo;=1+1"

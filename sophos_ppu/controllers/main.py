@@ -9,16 +9,8 @@ service is for.
 
 from odoo.http import request, route
 
+from odoo.addons.sophos_ppu.models.sale_order import END_CUSTOMER_MAX_LENGTHS
 from odoo.addons.website_sale.controllers.main import WebsiteSale
-
-END_CUSTOMER_FIELDS = (
-    "company_name",
-    "contact_name",
-    "email",
-    "phone",
-    "country_id",
-    "end_user_identifier",
-)
 
 
 class PpuWebsiteSale(WebsiteSale):
@@ -61,6 +53,13 @@ class PpuWebsiteSale(WebsiteSale):
                     ),
                 )
             )
+        elif order.ppu_has_lines and order._ppu_identifier_holders():
+            errors.append(
+                (
+                    request.env._("End User Identifier already registered"),
+                    order._ppu_identifier_taken_message(),
+                )
+            )
         return errors
 
     @route(
@@ -80,9 +79,7 @@ class PpuWebsiteSale(WebsiteSale):
 
         errors = {}
         if request.httprequest.method == "POST":
-            values = {
-                name: (post.get(name) or "").strip() for name in END_CUSTOMER_FIELDS
-            }
+            values = order_sudo._ppu_clean_end_customer_values(post)
             errors = order_sudo._ppu_end_customer_errors(values)
             if not errors:
                 order_sudo._ppu_set_end_customer(values)
@@ -96,6 +93,7 @@ class PpuWebsiteSale(WebsiteSale):
                 "values": values,
                 "errors": errors,
                 "countries": request.env["res.country"].sudo().search([]),
+                "max_lengths": END_CUSTOMER_MAX_LENGTHS,
             },
         )
 

@@ -9,6 +9,7 @@ the error report so that it is safe to open in a spreadsheet.
 
 import csv
 import io
+import re
 from collections import defaultdict
 from decimal import Decimal
 
@@ -65,9 +66,25 @@ def invoice_line_label(end_customer, description, start_date, end_date):
     )
 
 
-def neutralise_cell(value):
-    """A text cell a spreadsheet would run as a formula, made plain text."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+#: Inside a cell, where a spreadsheet reading the CSV with another separator
+#: (or ignoring its quotes) may start a new cell: a separator or a line break,
+#: then blanks or quotes, then a formula prefix.
+EMBEDDED_FORMULA = re.compile(r"""([,;\t\r\n][ \t\r\n"]*)(?=[=+\-@])""")
+
+
+def neutralise_cell(value, embedded=False):
+    """A text cell a spreadsheet would run as a formula, made plain text.
+
+    With ``embedded`` (CSV), every segment of the text that starts a formula
+    after a ``,``/``;``/tab separator or a line break is prefixed with ``'``
+    too: whatever separator the spreadsheet's locale splits the line on, and
+    even if it ignores the quotes, no resulting cell starts a formula.
+    """
+    if not isinstance(value, str):
+        return value
+    if embedded:
+        value = EMBEDDED_FORMULA.sub(r"\1'", value)
+    if value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
 
@@ -103,17 +120,23 @@ def summarize_billing(entries):
     }
 
 
-def _safe_rows(header, rows):
-    yield [neutralise_cell(cell) for cell in header]
+def _safe_rows(header, rows, embedded=False):
+    yield [neutralise_cell(cell, embedded) for cell in header]
     for row in rows:
-        yield [neutralise_cell("" if cell is None else cell) for cell in row]
+        yield [neutralise_cell("" if cell is None else cell, embedded) for cell in row]
 
 
 def error_report_csv(header, rows):
-    """The error report as UTF-8 CSV bytes (with BOM, so Excel reads accents)."""
+    """The error report as UTF-8 CSV bytes (with BOM, so Excel reads accents).
+
+    Every field is quoted, so a ``;`` or a line break inside a cell stays in
+    it for a spreadsheet that honours quotes whatever its list separator; and
+    every formula-starting segment is neutralised (see ``neutralise_cell``)
+    for one that does not.
+    """
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerows(_safe_rows(header, rows))
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
+    writer.writerows(_safe_rows(header, rows, embedded=True))
     return buffer.getvalue().encode("utf-8-sig")
 
 

@@ -7,14 +7,40 @@ confirmation e-mail whether the order is confirmed in the shop or from the
 backend (where Odoo alone would send nothing).
 """
 
+import unicodedata
+
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import email_normalize
+from odoo.tools.sql import escape_psql
+
+from odoo.addons.sophos_ppu.core.billing import normalise_identifier
+
+#: Longest value accepted for each text field of the end-customer form.
+END_CUSTOMER_MAX_LENGTHS = {
+    "company_name": 128,
+    "contact_name": 128,
+    "email": 254,
+    "phone": 32,
+    "end_user_identifier": 64,
+}
 
 
 def _is_valid_email(email):
     """One address whose domain has a dot (``jane@acme`` is a typo here)."""
     normalized = email_normalize(email, strict=True)
     return bool(normalized) and "." in normalized.rpartition("@")[2]
+
+
+def clean_text(value):
+    """A typed value as one line of text: control characters (C0, DEL, C1)
+    dropped, line breaks and tabs made spaces, blanks collapsed and stripped."""
+    text = "".join(
+        " " if char.isspace() else char
+        for char in str(value or "")
+        if char.isspace() or unicodedata.category(char) != "Cc"
+    )
+    return " ".join(text.split())
 
 
 class SaleOrder(models.Model):
@@ -52,6 +78,13 @@ class SaleOrder(models.Model):
     ppu_ops_notified = fields.Boolean(
         string="PPU Operations Notified", copy=False, readonly=True
     )
+    ppu_refused_identifier = fields.Char(
+        string="Refused End User Identifier",
+        copy=False,
+        readonly=True,
+        help="The last End User Identifier refused at checkout because another "
+        "reseller holds it; operations were told once.",
+    )
 
     @api.depends("order_line.product_id.ppu_ok")
     def _compute_ppu_has_lines(self):
@@ -66,43 +99,96 @@ class SaleOrder(models.Model):
 
     # --- end customer -------------------------------------------------------
 
+    @api.model
+    def _ppu_clean_end_customer_values(self, values):
+        """The end-customer form ``values`` as stored: every field one line of
+        text without control characters (see ``clean_text``)."""
+        return {
+            name: clean_text(values.get(name))
+            for name in (*END_CUSTOMER_MAX_LENGTHS, "country_id")
+        }
+
     def _ppu_end_customer_errors(self, values):
-        """Check the end-customer form ``values`` (dict of str).
+        """Check the end-customer form ``values`` (dict of str), cleaned as
+        they would be stored. An End User Identifier that another reseller
+        holds is refused and operations are told (once per identifier).
 
         :returns: {field name: message}, empty when the values are valid
         """
+        self.ensure_one()
         _ = self.env._
+        values = self._ppu_clean_end_customer_values(values)
         errors = {}
-        if not (values.get("company_name") or "").strip():
+        if not values["company_name"]:
             errors["company_name"] = _("Enter the end customer's company name.")
-        if not (values.get("contact_name") or "").strip():
+        if not values["contact_name"]:
             errors["contact_name"] = _("Enter the name of a contact person.")
-        email = (values.get("email") or "").strip()
-        if not email:
+        if not values["email"]:
             errors["email"] = _("Enter the contact's e-mail address.")
-        elif not _is_valid_email(email):
-            errors["email"] = _("%(email)s is not a valid e-mail address.", email=email)
+        labels = {
+            "company_name": _("The company name"),
+            "contact_name": _("The contact name"),
+            "email": _("The e-mail address"),
+            "phone": _("The phone number"),
+            "end_user_identifier": _("The End User Identifier"),
+        }
+        for name, max_length in END_CUSTOMER_MAX_LENGTHS.items():
+            if len(values[name]) > max_length:
+                errors[name] = _(
+                    "%(field)s is too long: %(max)s characters at most.",
+                    field=labels[name],
+                    max=max_length,
+                )
+        if "email" not in errors and not _is_valid_email(values["email"]):
+            errors["email"] = _(
+                "%(email)s is not a valid e-mail address.", email=values["email"]
+            )
+        if values["country_id"] and not self._ppu_country(values["country_id"]):
+            errors["country_id"] = _("Choose the country from the list.")
+        identifier = values["end_user_identifier"]
+        if "end_user_identifier" not in errors and (
+            holders := self._ppu_identifier_holders(identifier)
+        ):
+            errors["end_user_identifier"] = self._ppu_identifier_taken_message()
+            self._ppu_notify_identifier_refused(
+                identifier, holders, values["company_name"]
+            )
         return errors
 
+    def _ppu_country(self, country_id):
+        """The country of a form value, empty for a missing, malformed or
+        unknown id (the form's value is whatever the browser sent)."""
+        try:
+            country_id = int(country_id)
+        except (TypeError, ValueError):
+            country_id = 0
+        if not 0 < country_id < 2**31:
+            return self.env["res.country"]
+        return self.env["res.country"].browse(country_id).exists()
+
     def _ppu_set_end_customer(self, values):
-        """Record the end customer of this order from the checkout form.
+        """Record the end customer of this order from the checkout form
+        (values checked by ``_ppu_end_customer_errors``).
 
         The end customer company is reused when this reseller already has a
         subscription for a company of that name (or that End User
         Identifier); otherwise a new company contact is created.
         """
         self.ensure_one()
-        name = values["company_name"].strip()
-        identifier = (values.get("end_user_identifier") or "").strip()
-        country = self.env["res.country"].browse(int(values.get("country_id") or 0))
+        values = self._ppu_clean_end_customer_values(values)
+        name = values["company_name"]
+        identifier = values["end_user_identifier"]
+        if self._ppu_identifier_holders(identifier):
+            raise UserError(self._ppu_identifier_taken_message())
+        country = self._ppu_country(values["country_id"])
         end_customer = self._ppu_find_end_customer(name, identifier)
         if not end_customer:
             end_customer = self.env["res.partner"].create(
                 {
                     "name": name,
                     "is_company": True,
-                    "email": values["email"].strip(),
-                    "phone": (values.get("phone") or "").strip() or False,
+                    "email": values["email"],
+                    "phone": values["phone"] or False,
                     "country_id": country.id,
                     "company_id": self.company_id.id,
                 }
@@ -110,15 +196,17 @@ class SaleOrder(models.Model):
         self.write(
             {
                 "ppu_end_customer_id": end_customer.id,
-                "ppu_contact_name": values["contact_name"].strip(),
-                "ppu_contact_email": values["email"].strip(),
-                "ppu_contact_phone": (values.get("phone") or "").strip() or False,
+                "ppu_contact_name": values["contact_name"],
+                "ppu_contact_email": values["email"],
+                "ppu_contact_phone": values["phone"] or False,
                 "ppu_country_id": country.id,
                 "ppu_end_user_identifier": identifier or False,
             }
         )
 
     def _ppu_find_end_customer(self, name, identifier):
+        """This reseller's end customer named ``name`` exactly (case aside) or
+        holding ``identifier``; ``%`` and ``_`` in them are plain characters."""
         current = self.ppu_end_customer_id
         if current and current.name.casefold() == name.casefold():
             return current
@@ -126,13 +214,69 @@ class SaleOrder(models.Model):
             ("partner_id", "=", self.partner_id.commercial_partner_id.id),
             ("company_id", "=", self.company_id.id),
         ]
-        match = [("end_customer_id.name", "=ilike", name)]
+        match = [("end_customer_id.name", "=ilike", escape_psql(name))]
         if identifier:
-            match = ["|", ("end_user_identifier", "=", identifier), *match]
+            match = [
+                "|",
+                ("end_user_identifier", "=ilike", escape_psql(identifier)),
+                *match,
+            ]
         subscription = self.env["sophos.ppu.subscription"].search(
             domain + match, limit=1
         )
         return subscription.end_customer_id
+
+    # --- End User Identifier: one reseller's -------------------------------
+
+    def _ppu_identifier_holders(self, identifier=None):
+        """The active subscriptions of another reseller holding ``identifier``
+        (default: this order's), as superuser: never show them to the reseller."""
+        self.ensure_one()
+        if identifier is None:
+            identifier = self.ppu_end_user_identifier
+        return self.env["sophos.ppu.subscription"]._ppu_identifier_holders(
+            identifier, self.partner_id, self.company_id
+        )
+
+    def _ppu_identifier_taken_message(self):
+        return self.env._(
+            "This End User Identifier is already registered with another "
+            "reseller. Contact us if this end customer moved to you."
+        )
+
+    def _ppu_notify_identifier_refused(self, identifier, holders, customer_name):
+        """Tell operations, on the order's chatter (internal note) and by
+        e-mail, that the reseller typed for ``customer_name`` an identifier
+        that another reseller holds; once per order and identifier, however
+        often the form is sent."""
+        self.ensure_one()
+        if normalise_identifier(self.ppu_refused_identifier) == normalise_identifier(
+            identifier
+        ):
+            return
+        self.ppu_refused_identifier = identifier
+        holders = holders.sudo()
+        self.message_post(
+            body=self.env._(
+                "Checkout refused End User Identifier %(identifier)s for end "
+                "customer %(customer)s: it is held by the active subscription "
+                "%(subscriptions)s of %(resellers)s. Contact %(reseller)s if "
+                "this end customer moved.",
+                identifier=identifier,
+                customer=customer_name or "-",
+                subscriptions=", ".join(holders.mapped("display_name")),
+                resellers=", ".join(
+                    holders.partner_id.commercial_partner_id.mapped("display_name")
+                ),
+                reseller=self.partner_id.commercial_partner_id.display_name,
+            ),
+            subject=self.env._(
+                "PPU order %(order)s: End User Identifier of another reseller",
+                order=self.name,
+            ),
+            subtype_xmlid="mail.mt_note",
+            partner_ids=self.company_id.ppu_ops_partner_ids.ids,
+        )
 
     @api.onchange("ppu_end_customer_id")
     def _onchange_ppu_end_customer_id(self):
@@ -178,7 +322,16 @@ class SaleOrder(models.Model):
                 "reseller's pricelist, it is what the service is billed with.",
                 order=self.name,
             )
+        elif self._ppu_identifier_holders():
+            error = self._ppu_identifier_confirmation_error()
         return error
+
+    def _ppu_identifier_confirmation_error(self):
+        return self.env._(
+            "Order %(order)s cannot be confirmed: %(reason)s",
+            order=self.name,
+            reason=self._ppu_identifier_taken_message(),
+        )
 
     def action_confirm(self):
         res = super().action_confirm()
@@ -187,6 +340,10 @@ class SaleOrder(models.Model):
         return res
 
     def _action_confirm(self):
+        # The identifier may have been taken since the checkout form.
+        for order in self.filtered("ppu_has_lines"):
+            if order._ppu_identifier_holders():
+                raise UserError(order._ppu_identifier_confirmation_error())
         res = super()._action_confirm()
         ppu_orders = self.filtered("ppu_has_lines")
         if ppu_orders:

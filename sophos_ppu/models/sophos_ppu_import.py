@@ -969,33 +969,15 @@ class SophosPpuImport(models.Model):
         return header, rows
 
     def action_download_error_report(self):
-        """The rows with issues as .xlsx (or .csv with context report_format)."""
+        """The rows with issues as .xlsx (or .csv with context report_format),
+        built by the download route on each download (nothing is stored): who
+        may read the batch may download it."""
         self.ensure_one()
-        header, rows = self._ppu_error_report_rows()
-        if self.env.context.get("report_format") == "csv":
-            data, extension, mimetype = (
-                error_report_csv(header, rows),
-                "csv",
-                "text/csv",
-            )
-        else:
-            data = error_report_xlsx(header, rows)
-            extension = "xlsx"
-            mimetype = (
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-            )
-        attachment = self.env["ir.attachment"].create(
-            {
-                "name": f"{self.name.replace('/', '-')}-issues.{extension}",
-                "raw": data,
-                "mimetype": mimetype,
-                "res_model": self._name,
-                "res_id": self.id,
-            }
-        )
+        self.check_access("read")
+        extension = "csv" if self.env.context.get("report_format") == "csv" else "xlsx"
         return {
             "type": "ir.actions.act_url",
-            "url": f"/web/content/{attachment.id}?download=true",
+            "url": f"/sophos_ppu/import/{self.id}/issues.{extension}",
             "target": "self",
         }
 

@@ -1,5 +1,9 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools.sql import escape_psql
+
+from odoo.addons.sophos_ppu.core.billing import normalise_identifier
 
 
 class SophosPpuSubscription(models.Model):
@@ -82,6 +86,54 @@ class SophosPpuSubscription(models.Model):
                     [subscription.end_customer_id.name, subscription.product_id.name],
                 )
             )
+
+    @api.constrains("end_user_identifier", "partner_id", "state", "company_id")
+    def _check_end_user_identifier_one_reseller(self):
+        """An End User Identifier belongs to one reseller: no two resellers
+        hold it on active subscriptions of the same company."""
+        for subscription in self.filtered(lambda sub: sub.state == "active"):
+            if subscription._ppu_identifier_holders(
+                subscription.end_user_identifier,
+                subscription.partner_id,
+                subscription.company_id,
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "End User Identifier %(identifier)s is already held by "
+                        "an active subscription of another reseller: close "
+                        "that subscription first if the end customer moved.",
+                        identifier=subscription.end_user_identifier.strip(),
+                    )
+                )
+
+    @api.model
+    def _ppu_identifier_holders(self, identifier, reseller, company):
+        """The active subscriptions of ``company`` that hold ``identifier``
+        (compared stripped and case-insensitively) for a reseller other than
+        ``reseller`` (compared by commercial partner).
+
+        Runs as superuser: a reseller cannot read another reseller's
+        subscriptions, yet its checkout must be refused. Callers use the
+        result to refuse and to tell ops, never show it to the reseller.
+        """
+        key = normalise_identifier(identifier)
+        if not key:
+            return self.browse()
+        candidates = self.sudo().search(
+            [
+                ("company_id", "=", company.id),
+                ("state", "=", "active"),
+                ("end_user_identifier", "ilike", escape_psql(key)),
+                (
+                    "partner_id.commercial_partner_id",
+                    "!=",
+                    reseller.commercial_partner_id.id,
+                ),
+            ]
+        )
+        return candidates.filtered(
+            lambda sub: normalise_identifier(sub.end_user_identifier) == key
+        )
 
     def action_close(self):
         self.filtered(lambda sub: sub.state == "active").state = "closed"

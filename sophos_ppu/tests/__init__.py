@@ -10,5 +10,6 @@ from . import test_import_duplicates
 from . import test_import_cancel
 from . import test_import_mails
 from . import test_import_report
+from . import test_checkout_guards
 from . import test_import_integrity
 from . import test_import_corrections
