@@ -241,8 +241,14 @@ def step_after(env, csv_path):
     checked = rows_of(second)
     second.action_create_invoices()
     env.cr.execute(DOUBLE_BILLED)
+    template = env.ref("sophos_ppu.mail_template_ppu_order_ops")
+    template_data = env["ir.model.data"].search(
+        [("module", "=", "sophos_ppu"), ("name", "=", "mail_template_ppu_order_ops")]
+    )
     return {
         **code_facts(env),
+        "ops_mail_falls_back": "ppu_end_customer_id.email" in str(template.body_html),
+        "ops_mail_noupdate": template_data.noupdate,
         "batches_before": len(first),
         "first": batch_facts(first[:1]),
         "second_checked": checked,
@@ -548,6 +554,11 @@ class Run:
             "no consumption key billed twice",
             not facts["double_billed"],
             facts["double_billed"],
+        )
+        checks.expect(
+            "the ops order e-mail falls back to the end customer's e-mail, and "
+            "stays noupdate",
+            facts["ops_mail_falls_back"] and facts["ops_mail_noupdate"],
         )
         return facts
 

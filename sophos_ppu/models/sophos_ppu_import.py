@@ -477,27 +477,35 @@ class SophosPpuImport(models.Model):
 
     def _ppu_record_identifiers(self, rows, matches, learnt):
         """Record the End User Identifier of subscriptions matched by name, so
-        that next month matches them directly; a name met with two different
-        identifiers in the file is ambiguous and left to ops."""
-        conflicting = set()
+        that next month matches them directly. Left to ops instead: a name met
+        with two different identifiers in the file, and an identifier that
+        another reseller's subscription holds."""
+        Subscription = self.env["sophos.ppu.subscription"]
+        refused = {}  # subscription -> (reason, the match methods it undoes)
         for subscription, identifiers in learnt.items():
+            identifier = next(iter(identifiers))
             if len({normalise_identifier(i) for i in identifiers}) > 1:
-                conflicting.add(subscription)
-            else:
-                subscription.end_user_identifier = next(iter(identifiers))
-        if not conflicting:
-            return
-        for index, (subscription, method, _reason) in enumerate(matches):
-            if subscription in conflicting and method == "name":
-                matches[index] = (
-                    subscription.browse(),
-                    False,
-                    self.env._(
-                        "End customer %(customer)s appears with several End User "
-                        "Identifiers: pick the subscription by hand.",
-                        customer=rows[index].get("end_customer_name"),
-                    ),
+                reason = self.env._(
+                    "End customer %(customer)s appears with several End User "
+                    "Identifiers: pick the subscription by hand.",
+                    customer=subscription.end_customer_id.name,
                 )
+                refused[subscription] = (reason, ("name",))
+            elif Subscription._ppu_identifier_holders(
+                identifier, subscription.partner_id, subscription.company_id
+            ):
+                reason = self.env._(
+                    "End User Identifier %(identifier)s belongs to a subscription "
+                    "of another reseller.",
+                    identifier=identifier,
+                )
+                refused[subscription] = (reason, ("name", "manual"))
+            else:
+                subscription.end_user_identifier = identifier
+        for index, (subscription, method, _reason) in enumerate(matches):
+            reason, methods = refused.get(subscription, (None, ()))
+            if method in methods:
+                matches[index] = (subscription.browse(), False, reason)
 
     def _ppu_pricer(self):
         """A function (subscription, row) -> (unit price, rule, error reason)

@@ -317,9 +317,7 @@ class SophosPpuImportLine(models.Model):
                     "consumption_key": consumption_key(
                         *row.consumption_key, row.quantity
                     ),
-                    "repeat_of_row": getattr(result, "repeats", {}).get(
-                        row.row_number, 0
-                    ),  # TODO-REPEATS
+                    "repeat_of_row": result.repeats.get(row.row_number, 0),
                     "parse_error": bool(message),
                     "message": message,
                     "subscription_id": False,

@@ -3,6 +3,7 @@
 
 from datetime import date
 
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from .common_import import HEADER, PpuImportCommon
@@ -75,9 +76,9 @@ class TestImportCorrections(PpuImportCommon):
         # The same file again: both rows, the confirmed repeat too, are billed.
         again = self.import_file(data)
         self.assertEqual(again.line_ids.mapped("state"), ["duplicate", "duplicate"])
-        again.line_ids[1].action_confirm_repeat()
-        self.assertEqual(again.line_ids[1].state, "duplicate")
         self.assertIn("Already billed by import", again.line_ids[1].message)
+        with self.assertRaisesRegex(UserError, "not a repeat within its own file"):
+            again.line_ids[1].action_confirm_repeat()
 
     def test_a_row_naming_another_reseller_is_an_error(self):
         header = [*HEADER, "Partner Name"]

@@ -36,6 +36,44 @@ class TestImportMatching(PpuImportCommon):
         self.assertEqual(batch.line_ids.subscription_id, subscription)
         self.assertEqual(batch.line_ids.match_method, "identifier")
 
+    def test_a_name_met_with_two_identifiers_is_left_to_ops(self):
+        subscription = self._subscription(
+            self.resellers["discount"], "Acme Corp", False, self.pricelist_discount
+        )
+        batch = self.import_rows(
+            [
+                self.row("NEW-1", customer="Acme Corp"),
+                self.row("NEW-2", customer="Acme Corp"),
+            ]
+        )
+        self.assertEqual(batch.line_ids.mapped("state"), ["error", "error"])
+        self.assertEqual(
+            batch.line_ids[0].message,
+            "End customer Acme Corp appears with several End User Identifiers: "
+            "pick the subscription by hand.",
+        )
+        self.assertFalse(subscription.end_user_identifier)
+
+    def test_no_reseller_learns_the_identifier_of_another_by_name(self):
+        subscription = self._subscription(
+            self.resellers["markup"], "Acme Corp", False, self.pricelist_markup
+        )
+        # The markup reseller's file names its own end customer with the
+        # discount reseller's identifier.
+        batch = self.import_rows(
+            [self.row("EU-discount", customer="Acme Corp")],
+            partner=self.resellers["markup"],
+        )
+        line = batch.line_ids
+        self.assertEqual(line.state, "error")
+        self.assertEqual(
+            line.message,
+            "End User Identifier EU-discount belongs to a subscription of another "
+            "reseller.",
+        )
+        self.assertFalse(line.subscription_id)
+        self.assertFalse(subscription.end_user_identifier)
+
     def test_matching_is_restricted_to_the_chosen_reseller(self):
         batch = self.import_rows(
             [self.row("EU-discount"), self.row("EU-markup")],

@@ -15,6 +15,10 @@ from openupgradelib import openupgrade
 
 @openupgrade.migrate()
 def migrate(env, version):
+    # The pre-migration let the update rewrite the ops order e-mail.
+    openupgrade.set_xml_ids_noupdate_value(
+        env, "sophos_ppu", ["mail_template_ppu_order_ops"], True
+    )
     openupgrade.logged_query(
         env.cr,
         """
