@@ -7,13 +7,19 @@ import pandas as pd
 import pytest
 
 from sophos_ppu.core.values import (
+    CURRENCY_CODES,
+    EXACT,
     Bad,
     cell_text,
+    check_date_range,
     date_order_hint,
     decimal_separator_hint,
+    excel_error,
+    latest_date,
     parse_amount,
     parse_currency,
     parse_date,
+    parse_text,
 )
 
 
@@ -170,3 +176,91 @@ def test_bad_currency_code():
 )
 def test_cell_text(raw, text):
     assert cell_text(raw) == text
+
+
+@pytest.mark.parametrize(
+    "raw, reason",
+    [
+        ("9e999999", "number out of range"),
+        ("1e999999999", "number out of range"),
+        ("1e99999999999999999999", "number out of range"),
+        ("1" * 50, "number out of range"),
+        ("1000000000000000", "number out of range"),
+        ("-1.5E+15", "number out of range"),
+        ("€ 1.000.000.000.000.000,00", "number out of range"),
+        (1e308, "number out of range"),
+        (float("inf"), "number out of range"),
+        (10**30, "number out of range"),
+        ("0.000000000000000000001", "too many decimals"),
+        ("1e-25", "too many decimals"),
+        (1e-300, "too many decimals"),
+    ],
+)
+def test_absurd_amounts_are_bad_without_expanding(raw, reason):
+    assert parse_amount(raw) == Bad(reason)
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("999999999999999", "999999999999999"),
+        ("0.12345678901234567890", "0.12345678901234567890"),
+        ("1.000000000000000000000000000", "1.00000000000000000000"),
+        ("0e-999999", "0E-20"),
+        (0.30000000000000004, "0.30000000000000004"),
+        ("2.5e3", "2500"),
+    ],
+)
+def test_amounts_within_bounds_are_exact(raw, expected):
+    assert str(parse_amount(raw)[0]) == expected
+
+
+def test_bounded_amounts_multiply_and_add_exactly():
+    big = parse_amount("999999999999999.99999999999999999999")[0]
+    product = EXACT.multiply(big, big)
+    exact = "999999999999999999999999999999.9999800000000000000000000000000000000001"
+    assert str(product) == exact
+    assert big * big != product  # Python's default context rounds to 28 digits
+    total = Decimal(0)
+    for _ in range(1000):
+        total = EXACT.add(total, product)
+    assert total == EXACT.multiply(product, Decimal(1000))
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", " #n/a "],
+)
+def test_excel_errors_are_named(raw):
+    assert excel_error(raw) == raw.strip().upper()
+    assert parse_amount(raw) == Bad("cell holds an Excel error")
+    assert parse_date(raw) == Bad("cell holds an Excel error")
+    assert parse_currency(raw) == Bad("cell holds an Excel error")
+    assert parse_text(raw) == Bad("cell holds an Excel error")
+
+
+@pytest.mark.parametrize("raw", ["#1", "N/A", "#N/A more", None, 5, "# REF!"])
+def test_other_values_are_no_excel_errors(raw):
+    assert excel_error(raw) is None
+
+
+def test_currency_codes_are_iso_4217():
+    assert parse_currency("chf") == "CHF"
+    assert parse_currency("XOF") == "XOF"
+    assert parse_currency("XYZ") == Bad("unknown currency code")
+    assert parse_currency("Euro") == Bad("not a currency code")
+    assert {"BRL", "INR", "XAF", "ZWG", "HRK"} <= CURRENCY_CODES
+    assert "XXX" not in CURRENCY_CODES and "XTS" not in CURRENCY_CODES
+    assert len(CURRENCY_CODES) > 170
+
+
+def test_billing_dates_out_of_range():
+    latest = latest_date(dt.date(2025, 6, 15))
+    assert latest == dt.date(2027, 6, 15)
+    assert latest_date(dt.date(2024, 2, 29)) == dt.date(2026, 2, 28)
+    assert check_date_range(dt.date(2025, 1, 1), latest) == dt.date(2025, 1, 1)
+    for far in (dt.date(1999, 12, 31), dt.date(2027, 6, 16), dt.date(1900, 1, 1)):
+        bad = check_date_range(far, latest)
+        assert bad.reason == "date out of range (2000-01-01 to 2027-06-15)"
+    assert check_date_range(Bad("not a date"), latest) == Bad("not a date")
+    assert check_date_range(None, latest) is None

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from .values import EXACT
+
 
 class ConsumptionFileError(Exception):
     """The file as a whole cannot be used (unreadable, no header, missing columns).
@@ -57,16 +59,25 @@ class ConsumptionRow:
 
     @property
     def msrp_amount(self) -> Decimal:
-        return self.quantity * self.unit_msrp
+        """Quantity x Unit MSRP, exact (see ``values.EXACT``)."""
+        return EXACT.multiply(self.quantity, self.unit_msrp)
 
     @property
     def cost_amount(self) -> Decimal:
-        return self.quantity * self.unit_price
+        """Quantity x Unit Price, exact (see ``values.EXACT``)."""
+        return EXACT.multiply(self.quantity, self.unit_price)
 
 
 @dataclass(frozen=True, slots=True)
 class RowIssue:
-    """One bad cell: the row is left out of ``rows``."""
+    """One bad cell: the row is left out of ``rows``.
+
+    ``value`` is the cell as written, cut at 200 characters; ``reason`` is
+    plain English ("not a number", "number out of range", "too many
+    decimals", "cell holds an Excel error", "date out of range (...)",
+    "unknown currency code", "text longer than N characters", "hidden
+    row" on the row's first column...).
+    """
 
     row_number: int
     column: str
@@ -104,6 +115,9 @@ class ConsumptionFileResult:
     delimiter: str | None = None
     price_currency: str | None = None
     notes: list[str] = field(default_factory=list)
+    #: {row number: the earlier row number it repeats cell for cell}; the
+    #: repeating rows stay in ``rows`` (or ``issues``): ops confirm them.
+    repeats: dict[int, int] = field(default_factory=dict)
 
     @property
     def invalid_row_numbers(self) -> list[int]:

@@ -3,7 +3,13 @@
 Amounts are never added across currencies: totals come one per currency
 (``None`` when the file names no currency), and so do end-user totals.
 Amounts are exact (quantity x unit price, unrounded); rounding to the cent
-belongs to invoicing.
+belongs to invoicing. They are added in ``values.EXACT``, a context that
+cannot trap, over amounts the reader bounded: no total overflows.
+
+Two kinds of repetition are reported apart: ``repeats`` are rows equal cell
+for cell to an earlier row (held for ops to confirm), ``duplicates`` rows
+billed under the same consumption key as an earlier row (which an exact
+repeat also is).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from decimal import Decimal
 
 from .billing import consumption_key
 from .model import ConsumptionFileResult, RowIssue, SkippedRow
+from .values import EXACT
 
 
 @dataclass
@@ -26,9 +33,9 @@ class Totals:
 
     def add(self, row) -> None:
         self.rows += 1
-        self.quantity += row.quantity
-        self.msrp_amount += row.msrp_amount
-        self.cost_amount += row.cost_amount
+        self.quantity = EXACT.add(self.quantity, row.quantity)
+        self.msrp_amount = EXACT.add(self.msrp_amount, row.msrp_amount)
+        self.cost_amount = EXACT.add(self.cost_amount, row.cost_amount)
 
     def to_dict(self) -> dict:
         return _jsonable(asdict(self))
@@ -57,10 +64,14 @@ class Summary:
     skipped_rows: list[SkippedRow] = field(default_factory=list)
     duplicates: list[tuple[int, int]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    repeats: list[tuple[int, int]] = field(default_factory=list)
 
     @property
     def total_quantity(self) -> Decimal:
-        return sum((t.quantity for t in self.totals), Decimal(0))
+        total = Decimal(0)
+        for totals in self.totals:
+            total = EXACT.add(total, totals.quantity)
+        return total
 
     def totals_for(self, currency: str | None = None) -> Totals:
         """Totals of one currency (of the only one when not given)."""
@@ -96,6 +107,9 @@ class Summary:
             "skipped_rows": [asdict(s) for s in self.skipped_rows],
             "duplicates": [
                 {"row_number": r, "same_as_row": first} for r, first in self.duplicates
+            ],
+            "repeats": [
+                {"row_number": r, "repeats_row": first} for r, first in self.repeats
             ],
             "notes": self.notes,
         }
@@ -157,4 +171,5 @@ def summarize(result: ConsumptionFileResult) -> Summary:
         skipped_rows=list(result.skipped),
         duplicates=duplicates,
         notes=list(result.notes),
+        repeats=sorted(result.repeats.items()),
     )

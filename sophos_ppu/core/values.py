@@ -17,11 +17,26 @@ thousands separator?); the caller passes the file's convention, inferred by
 :func:`decimal_separator_hint` over all amount cells of the file, and without
 one the value is reported as ambiguous rather than guessed.
 
+Amounts are bounded: at most 15 digits before the decimal point (below one
+quadrillion, what a double-precision amount in Odoo still holds to the cent)
+and at most 20 after it (trailing zeros aside; Excel's binary noise needs
+17). Anything else is "number out of range" or "too many decimals", decided
+from the Decimal's exponent before any digit is written out, so "9e999999"
+or "1e999999999" cost nothing and never reach arithmetic. Products and sums
+of bounded amounts fit :data:`EXACT` (100 digits, no traps): exact, never an
+overflow.
+
 Dates. Excel serial numbers (1990-2099), date cells, ISO text with or without
 time ("2025-01-01", "2025-01-01T00:00:00Z"), "20250101", day-first text
 ("01/02/2025", "01.02.2025", "1-Feb-2025", "1 February 2025") and
 "Feb 1, 2025". A file whose numeric dates are only readable month-first
-("01/31/2025") is read month-first: see :func:`date_order_hint`.
+("01/31/2025") is read month-first: see :func:`date_order_hint`. A billing
+date must lie between 2000-01-01 and two years from today
+(:func:`check_date_range`); anything else is "date out of range".
+
+Excel errors ("#N/A", "#DIV/0!", ... as text, or error cells of a workbook,
+which the readers hand over as their text) are "cell holds an Excel error",
+never an empty or unreadable value: see :func:`excel_error`.
 """
 
 from __future__ import annotations
@@ -30,7 +45,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 from numbers import Integral, Real
 
 import pandas as pd
@@ -49,14 +64,45 @@ AMBIGUOUS_NUMBER = Bad(
     "ambiguous number: the separator may be a decimal or a thousands separator"
 )
 NOT_A_CURRENCY = Bad("not a currency code")
+UNKNOWN_CURRENCY = Bad("unknown currency code")
+OUT_OF_RANGE = Bad("number out of range")
+TOO_MANY_DECIMALS = Bad("too many decimals")
+DATE_OUT_OF_RANGE_REASON = "date out of range"
+EXCEL_ERROR = Bad("cell holds an Excel error")
 
-# ISO 4217 codes recognised in headers ("Unit Price EUR") and next to amounts
-# ("5.00 USD"); a Currency column accepts any three letters.
+MAX_INTEGER_DIGITS = 15
+MAX_DECIMALS = 20
+#: Arithmetic on bounded amounts: 100 digits hold any product of two amounts
+#: and any sum of a million of them exactly; nothing traps.
+EXACT = Context(prec=100, Emax=10_000, Emin=-10_000, traps=[])
+
+EARLIEST_DATE = date(2000, 1, 1)
+FUTURE_YEARS = 2
+
+#: What Excel shows in a cell whose formula failed (upper case).
+EXCEL_ERRORS = frozenset(
+    """#NULL! #DIV/0! #VALUE! #REF! #NAME? #NUM! #N/A #GETTING_DATA #SPILL!
+    #CALC! #FIELD! #BLOCKED! #CONNECT! #BUSY! #UNKNOWN! #EXTERNAL! #PYTHON!""".split()
+)
+
+_ERROR_STARTS = frozenset("# \t\u00a0")
+
+# ISO 4217 (List One, 2025): the codes recognised in headers ("Unit Price
+# EUR"), next to amounts ("5.00 USD") and in a Currency column. Funds and
+# precious metals included; left out: XTS (testing) and XXX (no currency).
+# HRK (Croatia, replaced by EUR in 2023) and ANG (replaced by XCG in 2025)
+# stay: older months' files carry them.
 CURRENCY_CODES = frozenset(
-    """AED ARS AUD BGN BHD BRL CAD CHF CLP CNY COP CZK DKK EGP EUR GBP HKD HRK
-    HUF IDR ILS INR ISK JOD JPY KES KRW KWD KZT MAD MXN MYR NGN NOK NZD OMR
-    PEN PHP PKR PLN QAR RON RSD RUB SAR SEK SGD THB TND TRY TWD UAH USD UYU
-    VND ZAR""".split()
+    """AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND
+    BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU
+    CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP
+    GMD GNF GTQ GYD HKD HNL HRK HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY
+    KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA
+    MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD
+    OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK
+    SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD
+    TZS UAH UGX USD USN UYI UYU UYW UZS VED VES VND VUV WST XAF XAG XAU XBA
+    XBB XBC XBD XCD XCG XDR XOF XPD XPF XPT XSU XUA YER ZAR ZMW ZWG""".split()
 )
 CURRENCY_SYMBOLS = {"€": "EUR", "$": "USD", "US$": "USD", "£": "GBP", "¥": "JPY"}
 
@@ -82,6 +128,18 @@ def is_blank(value) -> bool:
     if isinstance(value, float):
         return math.isnan(value)
     return value is pd.NaT
+
+
+def excel_error(value) -> str | None:
+    """The Excel error a cell holds ("#N/A", "#DIV/0!"...), else None."""
+    if (
+        isinstance(value, str)
+        and value[:1] in _ERROR_STARTS
+        and len(value) <= 30
+        and (text := value.strip().upper()) in EXCEL_ERRORS
+    ):
+        return text
+    return None
 
 
 def cell_text(value) -> str | None:
@@ -201,6 +259,35 @@ def decimal_separator_hint(value) -> str | None:
     return sep if _is_decidable(int_part, frac) else None
 
 
+def bounded(number: Decimal):
+    """``number`` within the bounds of an amount (see the module doc), else a
+    Bad; trailing zeros past 20 decimals are dropped, never rounded."""
+    if not number.is_finite():
+        return NOT_A_NUMBER
+    if not number.is_zero() and number.adjusted() >= MAX_INTEGER_DIGITS:
+        return OUT_OF_RANGE
+    sign, digits, exponent = number.as_tuple()
+    if not any(digits):
+        return Decimal((sign, (0,), max(exponent, -MAX_DECIMALS)))
+    if exponent < -MAX_DECIMALS:
+        zeros = len(digits) - len(bytes(digits).rstrip(b"\x00")) if digits else 0
+        if exponent + zeros < -MAX_DECIMALS:
+            return TOO_MANY_DECIMALS
+        shift = min(zeros, -MAX_DECIMALS - exponent)
+        digits = digits[: len(digits) - shift] or (0,)
+        number = Decimal((sign, digits, exponent + shift))
+    return number
+
+
+def _decimal(text: str):
+    """A numeric text as a bounded Decimal; the constructor only fails here on
+    an exponent too large for it ("1e99999999999999999999")."""
+    try:
+        return bounded(Decimal(text))
+    except (InvalidOperation, ValueError):
+        return OUT_OF_RANGE
+
+
 def parse_amount(value, decimal_sep: str | None = None):
     """(Decimal, currency or None), None when blank, or a Bad."""
     if is_blank(value):
@@ -208,23 +295,31 @@ def parse_amount(value, decimal_sep: str | None = None):
     if isinstance(value, bool):
         return NOT_A_NUMBER
     if isinstance(value, Integral):
-        return Decimal(int(value)), None
+        number = bounded(Decimal(int(value)))
+        return number if isinstance(number, Bad) else (number, None)
     if isinstance(value, Real):
         value = float(value)
-        if not math.isfinite(value):
+        if math.isnan(value):
             return NOT_A_NUMBER
-        if value.is_integer():
-            return Decimal(int(value)), None
-        return Decimal(repr(value)), None
+        if not abs(value) < 10.0**MAX_INTEGER_DIGITS:
+            return OUT_OF_RANGE
+        number = bounded(Decimal(int(value) if value.is_integer() else repr(value)))
+        return number if isinstance(number, Bad) else (number, None)
     if not isinstance(value, str):
         return NOT_A_NUMBER
+    if excel_error(value):
+        return EXCEL_ERROR
     text = value.strip()
     if _PLAIN_NUMBER_RE.match(text) and (
         "." not in text or _is_decidable(*text.lstrip("-").split("."))
     ):
-        return Decimal(text), None
+        number = _decimal(text)
+        return number if isinstance(number, Bad) else (number, None)
     if _SCIENTIFIC_RE.match(text):
-        return Decimal(format(Decimal(text), "f")), None
+        number = _decimal(text)  # bounded before it is written out in full
+        if isinstance(number, Bad):
+            return number
+        return Decimal(format(number, "f")), None
     parts = _number_parts(text)
     if parts is None:
         return NOT_A_NUMBER
@@ -232,10 +327,9 @@ def parse_amount(value, decimal_sep: str | None = None):
     body = _canonical_body(body, decimal_sep)
     if isinstance(body, Bad):
         return body
-    try:
-        number = Decimal(body)
-    except InvalidOperation:
-        return NOT_A_NUMBER
+    number = _decimal(body)
+    if isinstance(number, Bad):
+        return number
     return (-number if negative else number), currency
 
 
@@ -327,6 +421,8 @@ def parse_date(value, order: str = "dmy"):
         return _from_serial(value) if math.isfinite(value) else NOT_A_DATE
     if not isinstance(value, str):
         return NOT_A_DATE
+    if excel_error(value):
+        return EXCEL_ERROR
     text = value.strip()
     if match := _ISO_RE.match(text) or _COMPACT_RE.match(text):
         return _make_date(int(match[1]), int(match[2]), int(match[3]))
@@ -347,15 +443,46 @@ def parse_date(value, order: str = "dmy"):
     return NOT_A_DATE
 
 
+def latest_date(today: date | None = None) -> date:
+    """The last plausible billing date: two years from today."""
+    today = today or date.today()
+    try:
+        return today.replace(year=today.year + FUTURE_YEARS)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year + FUTURE_YEARS, day=28)
+
+
+def check_date_range(value, latest: date):
+    """``value`` when it is not a date or a plausible billing date, else a Bad."""
+    if isinstance(value, date) and not EARLIEST_DATE <= value <= latest:
+        return Bad(
+            f"{DATE_OUT_OF_RANGE_REASON} ({EARLIEST_DATE.isoformat()} to "
+            f"{latest.isoformat()})"
+        )
+    return value
+
+
 # -- currency --------------------------------------------------------------
 
 
 def parse_currency(value):
-    """Upper-case ISO code, None when blank, or a Bad."""
+    """Upper-case ISO 4217 code, None when blank, or a Bad."""
+    if excel_error(value):
+        return EXCEL_ERROR
     text = cell_text(value)
     if text is None:
         return None
     code = CURRENCY_SYMBOLS.get(text, text.upper())
     if len(code) == 3 and code.isascii() and code.isalpha():
-        return code
+        return code if code in CURRENCY_CODES else UNKNOWN_CURRENCY
     return NOT_A_CURRENCY
+
+
+# -- text ------------------------------------------------------------------
+
+
+def parse_text(value):
+    """The cell's text (see :func:`cell_text`), None when blank, or a Bad."""
+    if excel_error(value):
+        return EXCEL_ERROR
+    return cell_text(value)
