@@ -10,6 +10,7 @@ from conftest import FORMATS, HEADER, sophos_rows
 
 from sophos_ppu.core import (
     ConsumptionFileError,
+    Limits,
     RowIssue,
     SkippedRow,
     read_consumption_file,
@@ -661,3 +662,199 @@ def test_undecodable_utf8_and_cp1252_falls_back_to_latin1():
 
     assert result.encoding == "latin-1"
     assert result.rows[0].end_user_identifier == "EU-\x81"
+
+
+def _workbook_with(fmt, tmp_path, rows, hidden_rows=(), hidden_sheet=False):
+    """.xlsx (openpyxl) or .xls (xlwt) with some rows hidden, maybe a hidden
+    first sheet holding other rows."""
+    if fmt == "xlsx":
+        path = tmp_path / "usage.xlsx"
+        workbook = openpyxl.Workbook()
+        sheet = workbook.active
+        if hidden_sheet:
+            sheet.title = "Secret"
+            sheet.append(HEADER)
+            sheet.append(good("SECRET"))
+            sheet.sheet_state = "hidden"
+            sheet = workbook.create_sheet("Usage")
+        for row in rows:
+            sheet.append(row)
+        for number in hidden_rows:
+            sheet.row_dimensions[number].hidden = True
+        workbook.save(path)
+        return path
+    path = tmp_path / "usage.xls"
+    book = xlwt.Workbook()
+    if hidden_sheet:
+        secret = book.add_sheet("Secret")
+        for c, (head, value) in enumerate(zip(HEADER, good("SECRET"), strict=True)):
+            secret.write(0, c, head)
+            secret.write(1, c, str(value))
+        secret.visibility = 1
+    sheet = book.add_sheet("Usage")
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            sheet.write(
+                r, c, value.isoformat() if isinstance(value, dt.date) else value
+            )
+    for number in hidden_rows:
+        sheet.row(number - 1).hidden = True
+    book.save(str(path))
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "xls"])
+def test_hidden_rows_are_issues_on_the_first_column(fmt, tmp_path):
+    rows = [HEADER, good("EU-1"), good("EU-2"), [None] * 7, good("EU-4")]
+    path = _workbook_with(fmt, tmp_path, rows, hidden_rows=(3, 4))
+
+    result = read_consumption_file(path)
+
+    assert [r.row_number for r in result.rows] == [2, 5]
+    assert result.issues == [RowIssue(3, "End User Identifier", "EU-2", "hidden row")]
+    assert result.skipped == [SkippedRow(4, "blank row")]
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "xls"])
+def test_hidden_sheets_are_not_read(fmt, tmp_path):
+    rows = [HEADER, good("EU-1")]
+    path = _workbook_with(fmt, tmp_path, rows, hidden_sheet=True)
+
+    result = read_consumption_file(path)
+
+    assert result.sheet_name == "Usage"
+    assert [r.end_user_identifier for r in result.rows] == ["EU-1"]
+
+
+def test_excel_error_cells_in_xls_and_csv(write_file, tmp_path):
+    path = tmp_path / "usage.xls"
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("Usage")
+    for r, row in enumerate([HEADER, good("EU-1"), good("EU-2", msrp=None)]):
+        for c, value in enumerate(row):
+            if value is not None:
+                text = value.isoformat() if isinstance(value, dt.date) else value
+                sheet.write(r, c, text)
+    sheet.row(2).set_cell_error(5, 42)  # #N/A (xlwt spells it "#N/A!")
+    book.save(str(path))
+    csv_path = write_file("csv", [HEADER, good("EU-1"), good("EU-2", msrp="#N/A")])
+
+    for source in (path, csv_path):
+        result = read_consumption_file(source)
+        assert result.issues == [
+            RowIssue(3, "Unit MSRP", "#N/A", "cell holds an Excel error")
+        ]
+
+
+def test_out_of_range_values_are_issues(fmt, write_file):
+    rows = [
+        HEADER,
+        good("EU-1", msrp="9e999999"),
+        good("EU-2", quantity="1" * 40),
+        good("EU-3", price="0.0000000000000000000001"),
+        good("EU-4", start=dt.date(1999, 12, 31)),
+        good("EU-5", end=dt.date(2999, 1, 31)),
+        good("EU-6"),
+    ]
+    result = read_consumption_file(write_file(fmt, rows))
+
+    assert [r.row_number for r in result.rows] == [7]
+    reasons = [(i.row_number, i.column, i.reason) for i in result.issues]
+    assert reasons[:3] == [
+        (2, "Unit MSRP", "number out of range"),
+        (3, "Total Quantity", "number out of range"),
+        (4, "Unit Price", "too many decimals"),
+    ]
+    assert reasons[3][:2] == (5, "Start Date")
+    assert reasons[3][2].startswith("date out of range (2000-01-01 to ")
+    assert reasons[4][:2] == (6, "End Date")
+
+
+def test_unknown_currency_and_excel_errors_in_optional_columns(write_file):
+    header = [*HEADER, "Currency", "Customer Name"]
+    rows = [
+        header,
+        [*good("EU-1"), "XYZ", "Müller"],
+        [*good("EU-2"), "EUR", "#REF!"],
+        [*good("EU-3"), "EUR", "Weber"],
+    ]
+    result = read_consumption_file(write_file("csv", rows))
+
+    assert [r.end_user_identifier for r in result.rows] == ["EU-3"]
+    assert result.issues == [
+        RowIssue(2, "Currency", "XYZ", "unknown currency code"),
+        RowIssue(3, "Customer Name", "#REF!", "cell holds an Excel error"),
+    ]
+
+
+def test_long_cells_are_issues_in_any_column(fmt, write_file):
+    header = [*HEADER, "Notes"]
+    rows = [
+        header,
+        [*good("EU-1"), "short"],
+        [*good("EU-2"), "n" * 150],
+        [*good("E" * 150), None],
+    ]
+    limits = Limits(max_cell_chars=100)
+    result = read_consumption_file(write_file(fmt, rows), limits=limits)
+
+    assert [r.row_number for r in result.rows] == [2]
+    first, second = result.issues
+    assert (first.row_number, first.column) == (3, "Notes")
+    assert first.reason == "text longer than 100 characters"
+    assert (second.row_number, second.column) == (4, "End User Identifier")
+    assert len(read_consumption_file(write_file(fmt, rows)).rows) == 3
+
+
+def test_issue_values_are_cut(write_file):
+    rows = [HEADER, good("EU-1", msrp="9" * 1000)]
+    (issue,) = read_consumption_file(write_file("csv", rows)).issues
+    assert issue.value == "9" * 200 + "…"
+    assert issue.reason == "number out of range"
+
+
+def test_exact_repeats_are_reported_and_kept(fmt, write_file):
+    rows = [
+        HEADER,
+        good("EU-1"),  # 2
+        good("EU-2"),  # 3
+        good("EU-1"),  # 4: repeats 2
+        good("EU-1", quantity=26),  # 5: same consumption, other quantity
+        good("EU-2"),  # 6: repeats 3
+        good("EU-1"),  # 7: repeats 2
+        good("EU-1", msrp="x"),  # 8
+        good("EU-1", msrp="x"),  # 9: repeats 8 (an issue row)
+    ]
+    result = read_consumption_file(write_file(fmt, rows))
+
+    assert result.repeats == {4: 2, 6: 3, 7: 2, 9: 8}
+    assert [r.row_number for r in result.rows] == [2, 3, 4, 5, 6, 7]
+
+
+def test_csv_unbalanced_quote_is_refused_at_its_line(tmp_path):
+    lines = [",".join(HEADER)]
+    lines += ["EU-1,2025-01-01,2025-01-31,X,2,4.5,3.6"] * 2
+    lines += ['EU-2,2025-01-01,2025-01-31,"X,2,4.5,3.6']
+    lines += ["EU-3,2025-01-01,2025-01-31,X,2,4.5,3.6"] * 3
+    for end in ("", 'EU-9,2025-01-01,2025-01-31,X",2,4.5,3.6\n'):
+        path = tmp_path / "usage.csv"
+        path.write_text("\n".join(lines) + "\n" + end, encoding="utf-8")
+        with pytest.raises(ConsumptionFileError) as caught:
+            read_consumption_file(path)
+        assert "unbalanced quote" in caught.value.message
+        assert "starting on line 4" in caught.value.message
+
+
+def test_csv_value_past_the_field_limit_names_the_quote(tmp_path):
+    body = 'EU-1,2025-01-01,2025-01-31,"' + "x" * 200_000 + "\n"
+    path = tmp_path / "usage.csv"
+    path.write_text(",".join(HEADER) + "\n" + body, encoding="utf-8")
+    with pytest.raises(ConsumptionFileError, match="starting on line 2"):
+        read_consumption_file(path)
+
+
+def test_rows_far_below_the_data_in_xlsx_become_blank_skips(write_file):
+    rows = [HEADER, good("EU-1")] + [[]] * 50 + [good("EU-2")]
+    result = read_consumption_file(write_file("xlsx", rows))
+    assert [r.row_number for r in result.rows] == [2, 53]
+    assert len(result.skipped) == 50

@@ -7,6 +7,7 @@ from decimal import Decimal
 from conftest import HEADER, sophos_rows
 
 from sophos_ppu.core import read_consumption_file, summarize
+from sophos_ppu.core.values import EXACT
 
 
 def test_totals_per_end_user_and_overall(fmt, write_file):
@@ -111,3 +112,36 @@ def test_repeated_consumption_is_found_as_the_addon_bills_it(write_file):
     summary = summarize(read_consumption_file(write_file("csv", rows)))
 
     assert summary.duplicates == [(3, 2)]
+
+
+def test_exact_repeats_are_reported_apart_from_same_consumption(write_file):
+    jan1, jan31 = dt.date(2025, 1, 1), dt.date(2025, 1, 31)
+    rows = [
+        HEADER,
+        ["EU-1", jan1, jan31, "Intercept X", 10, 4.5, 3.6],  # 2
+        ["EU-1", jan1, jan31, "Intercept X", 10, 4.5, 3.6],  # 3: repeats 2
+        ["EU-1", jan1, jan31, "Intercept X", 12, 4.5, 3.6],  # 4: same consumption
+    ]
+    summary = summarize(read_consumption_file(write_file("csv", rows)))
+
+    assert summary.repeats == [(3, 2)]
+    assert summary.duplicates == [(3, 2), (4, 2)]
+    assert summary.valid_rows == 3  # repeats stay rows: ops confirm them
+    data = summary.to_dict()
+    assert data["repeats"] == [{"row_number": 3, "repeats_row": 2}]
+
+
+def test_totals_of_extreme_amounts_are_exact_and_never_overflow(write_file):
+    big = "999999999999999.99999999999999999999"
+    rows = [HEADER] + [
+        [f"EU-{n}", "2025-01-01", "2025-01-31", "X", big, big, big] for n in range(50)
+    ]
+    summary = summarize(read_consumption_file(write_file("csv", rows)))
+
+    totals = summary.totals_for()
+    assert totals.rows == 50
+    amount = EXACT.multiply(Decimal(big), Decimal(big))
+    assert totals.msrp_amount == EXACT.multiply(amount, Decimal(50))
+    assert totals.quantity == EXACT.multiply(Decimal(big), Decimal(50))
+    assert str(totals.quantity) == "49999999999999999.99999999999999999950"
+    assert summary.total_quantity == totals.quantity

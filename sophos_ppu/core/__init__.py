@@ -3,13 +3,17 @@
 Plain Python and pandas, no Odoo import, so that it is tested without a
 database and reused by the offline checker (``sophos-ppu-check``)::
 
-    from sophos_ppu.core import read_consumption_file, summarize
+    from sophos_ppu.core import Limits, read_consumption_file, summarize
 
-    result = read_consumption_file("usage-2025-01.xlsx")
-    result.rows, result.issues, result.skipped
+    result = read_consumption_file("usage-2025-01.xlsx", limits=Limits())
+    result.rows, result.issues, result.skipped, result.repeats
     summarize(result).to_dict()
+
+Files beyond :class:`Limits` or unsafe to read are refused before any
+reader library sees them (:mod:`.preflight`).
 """
 
+from .limits import Limits
 from .model import (
     ConsumptionFileError,
     ConsumptionFileResult,
@@ -25,6 +29,7 @@ __all__ = [
     "ConsumptionFileResult",
     "ConsumptionRow",
     "EndUserTotals",
+    "Limits",
     "RowIssue",
     "SkippedRow",
     "Summary",

@@ -3,7 +3,15 @@
 Normalisation is column-wise: each column is factorised and every distinct
 value is parsed once (a month's file repeats the same dates, prices and
 product names on thousands of rows), then the results are spread back over
-the rows. Only the final assembly of rows and issues walks row by row.
+the rows. Only the final assembly of rows and issues walks row by row. The
+same factorisation finds rows that repeat an earlier row cell for cell.
+
+A row becomes issues (never a silent value) when a cell of a known column
+cannot be used: empty where required, not a number / date, a number out of
+range or with too many decimals, an Excel error ("#N/A"), a date out of the
+billing range, an unknown currency, a text longer than the cell limit (any
+column); and when the row is hidden in the workbook ("hidden row", on the
+first column).
 """
 
 from __future__ import annotations
@@ -16,12 +24,14 @@ import numpy as np
 import pandas as pd
 
 from .columns import (
+    FIELDS,
     FIELDS_BY_NAME,
     REQUIRED,
     find_header_row,
     map_columns,
     no_header_error,
 )
+from .limits import DEFAULT_LIMITS, Limits, number
 from .model import (
     ConsumptionFileError,
     ConsumptionFileResult,
@@ -31,17 +41,28 @@ from .model import (
 )
 from .sources import detect_format, iter_grids, load_bytes
 from .values import (
+    EXCEL_ERROR,
     Bad,
     cell_text,
+    check_date_range,
     date_order_hint,
     decimal_separator_hint,
+    excel_error,
     is_blank,
+    latest_date,
     parse_amount,
     parse_currency,
     parse_date,
 )
 
+# Odd 64-bit weights: a row's hash is the weighted sum of its column codes.
+_HASH_WEIGHTS = np.random.default_rng(20250101).integers(
+    1, 2**62, size=256, dtype=np.uint64
+) * np.uint64(2) + np.uint64(1)
+
 EMPTY = "required value is empty"
+HIDDEN_ROW = "hidden row"
+ISSUE_VALUE_CHARS = 200
 TEXT_FIELDS = (
     "end_user_identifier",
     "product_description",
@@ -57,24 +78,41 @@ _TOTALS_LABEL = re.compile(
 )
 
 
-def read_consumption_file(source, filename=None, *, currency=None):
+def read_consumption_file(source, filename=None, *, currency=None, limits=None):
     """Read a consumption file (.xlsx, .xls or .csv) into a result.
 
     ``source`` is a path, the file's bytes or a binary file object;
     ``filename`` (for bytes) lends its extension. ``currency`` picks the
-    price columns when an API export carries several currencies. Raises
-    :class:`ConsumptionFileError` when the file as a whole cannot be used;
-    bad cells become ``result.issues`` instead.
+    price columns when an API export carries several currencies. ``limits``
+    (:class:`~.limits.Limits`, defaults when None) bounds what the file may
+    hold. Raises :class:`ConsumptionFileError` when the file as a whole
+    cannot be used, or must not be read (see :mod:`.preflight`); bad cells
+    become ``result.issues`` instead.
     """
-    data, filename = load_bytes(source, filename)
+    limits = limits or DEFAULT_LIMITS
+    if not isinstance(limits, Limits):
+        raise TypeError(f"limits must be a Limits, not {type(limits).__name__}")
+    try:
+        return _read(source, filename, currency, limits)
+    except MemoryError:
+        raise ConsumptionFileError(
+            "The file needs more memory than this process has: lower its size "
+            "or the limits."
+        ) from None
+
+
+def _read(source, filename, currency, limits):
+    data, filename = load_bytes(source, filename, limits)
     file_format = detect_format(data, filename)
-    grid, header_index = _pick_sheet(iter_grids(data, file_format))
+    grid, header_index = _pick_sheet(iter_grids(data, file_format, limits))
+    del data
     header_number = int(grid.row_numbers[header_index])
     header_cells = grid.frame.iloc[header_index].tolist()
     column_map = map_columns(header_cells, header_number, currency)
     body = grid.frame.iloc[header_index + 1 :]
     numbers = grid.row_numbers[header_index + 1 :]
-    normaliser = _Normaliser(body, numbers, column_map, grid.delimiter)
+    normaliser = _Normaliser(body, numbers, column_map, grid, limits)
+    del body
     rows, issues, skipped, row_count = normaliser.run()
     if not row_count:
         raise ConsumptionFileError(
@@ -93,6 +131,7 @@ def read_consumption_file(source, filename=None, *, currency=None):
         delimiter=grid.delimiter,
         price_currency=column_map.price_currency,
         notes=normaliser.notes,
+        repeats=normaliser.repeats,
     )
 
 
@@ -110,16 +149,32 @@ def _pick_sheet(grids):
     return best[0], best[1]
 
 
-def parse_unique(values: np.ndarray, func) -> tuple[np.ndarray, list]:
+def parse_unique(values: np.ndarray, func, factorized=None) -> tuple[np.ndarray, list]:
     """(codes, results): ``func`` applied once per distinct value.
 
     ``results[codes[i]]`` is the result for row i; code -1 (blank: None, NaN,
-    NaT) picks the last result, ``func(None)``.
+    NaT) picks the last result, ``func(None)``. ``factorized`` is
+    ``pd.factorize(values)`` when already known.
     """
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    codes, uniques = factorized or pd.factorize(values, use_na_sentinel=True)
     results = [func(value) for value in uniques]
     results.append(func(None))
     return codes, results
+
+
+def guarded(func, max_chars: int, too_long: Bad):
+    """``func`` behind the checks every known column shares: a text past the
+    cell limit and an Excel error are issues of their own."""
+
+    def parse(value):
+        if isinstance(value, str):
+            if len(value) > max_chars:
+                return too_long
+            if excel_error(value):
+                return EXCEL_ERROR
+        return func(value)
+
+    return parse
 
 
 def spread(results: list, codes: np.ndarray) -> list:
@@ -188,20 +243,60 @@ def _date_order(columns):
 
 
 class _Normaliser:
-    def __init__(self, body, numbers, column_map, delimiter):
+    def __init__(self, body, numbers, column_map, grid, limits: Limits):
         self.raw = {index: body[index].to_numpy(dtype=object) for index in body.columns}
         self.numbers = numbers.tolist()
         self.size = len(self.numbers)
         self.map = column_map
-        self.delimiter = delimiter
+        self.delimiter = grid.delimiter
         self.notes = list(column_map.notes)
         self.values: dict[str, list] = {}
         self.amount_currencies: dict[str, list] = {}
         self.ok = np.ones(self.size, dtype=bool)
+        self.max_chars = limits.max_cell_chars
+        self.too_long = Bad(
+            f"text longer than {number(limits.max_cell_chars)} characters"
+        )
+        self.hidden = np.zeros(self.size, dtype=bool)
+        if grid.hidden_rows:
+            self.hidden[[n in grid.hidden_rows for n in self.numbers]] = True
+        self.long_extras: dict[int, np.ndarray] = {}
+        self.repeats: dict[int, int] = {}
+        self._factorized: dict[int, tuple] = {}
+        if grid.error_cells is not None and self._blank_known_cells():
+            columns = {index + 1 for index in column_map.indexes.values()}
+            self._put_errors(grid.error_cells(columns))
 
     def column(self, name):
         index = self.map.indexes.get(name)
         return None if index is None else self.raw[index]
+
+    def factorized(self, index):
+        if index not in self._factorized:
+            self._factorized[index] = pd.factorize(
+                self.raw[index], use_na_sentinel=True
+            )
+        return self._factorized[index]
+
+    def _blank_known_cells(self) -> bool:
+        """Whether a known column has empty cells (maybe Excel errors)."""
+        for index in self.map.indexes.values():
+            codes, uniques = self.factorized(index)
+            if (codes < 0).any() or any(is_blank(u) for u in uniques):
+                return True
+        return False
+
+    def _put_errors(self, errors) -> None:
+        """Excel error cells (row, column, text: sheet positions) back into
+        the columns."""
+        position = {n: i for i, n in enumerate(self.numbers)}
+        for row, column, text in errors:
+            index = column - 1
+            if row in position and index in self.raw:
+                if not self.raw[index].flags.writeable:
+                    self.raw[index] = self.raw[index].copy()
+                self.raw[index][position[row]] = text
+                self._factorized.pop(index, None)
 
     def run(self):
         """(rows, issues, skipped, number of data rows considered)."""
@@ -213,6 +308,8 @@ class _Normaliser:
         ]
         keep = np.flatnonzero(~(blank | totals))
         self._parse_columns()
+        self.ok &= ~self.hidden
+        self._find_repeats(keep)
         rows, issues = self._assemble(keep)
         return rows, issues, skipped, len(keep)
 
@@ -253,33 +350,71 @@ class _Normaliser:
         ]
         label_index = next((k for k, v in cells.items() if not is_blank(v)), None)
         label = cell_text(cells[label_index]) if label_index is not None else None
-        if label and _TOTALS_LABEL.match(label):
+        if label and len(label) < 200 and _TOTALS_LABEL.match(label):
             ident_index = self.map.indexes["end_user_identifier"]
             if label_index == ident_index or any(map(is_blank, key_cells)):
                 return True
         amounts = [cells[self.map.indexes[name]] for name in AMOUNT_FIELDS]
         return all(map(is_blank, key_cells)) and not all(map(is_blank, amounts))
 
+    def _find_repeats(self, keep) -> None:
+        """Rows equal cell for cell to an earlier data row.
+
+        Each row's column codes are hashed into one number (vectorised); only
+        rows whose hash occurs twice are compared code for code.
+        """
+        if len(keep) < 2 or not self.raw:
+            return
+        matrix = np.column_stack(
+            [self.factorized(index)[0][keep] for index in self.raw]
+        ).astype(np.uint64)
+        weights = _HASH_WEIGHTS[: matrix.shape[1]]
+        if len(weights) < matrix.shape[1]:
+            weights = np.resize(_HASH_WEIGHTS, matrix.shape[1])
+        hashes = (matrix * weights).sum(axis=1, dtype=np.uint64)
+        involved = np.flatnonzero(pd.Series(hashes).duplicated(keep=False).to_numpy())
+        first: dict[tuple, int] = {}
+        for position in involved.tolist():
+            key = tuple(matrix[position].tolist())
+            number_ = self.numbers[keep[position]]
+            earlier = first.setdefault(key, number_)
+            if earlier != number_:
+                self.repeats[number_] = earlier
+
     def _texts(self, index) -> list:
-        codes, results = parse_unique(self.raw[index], cell_text)
+        codes, results = parse_unique(
+            self.raw[index], cell_text, self.factorized(index)
+        )
         return spread(results, codes)
 
+    def _guard(self, func):
+        return guarded(func, self.max_chars, self.too_long)
+
     def _parse(self, name, func, required=True):
-        codes, results = parse_unique(self.column(name), func)
+        index = self.map.indexes[name]
+        codes, results = parse_unique(
+            self.raw[index], self._guard(func), self.factorized(index)
+        )
         self.values[name] = spread(results, codes)
         if required:
             self.ok &= usable(results, codes)
+        else:
+            bad = np.array([isinstance(r, Bad) for r in results], dtype=bool)
+            self.ok &= ~bad[codes]
 
     def _parse_columns(self) -> None:
-        for name in TEXT_FIELDS:
+        for name in TEXT_FIELDS:  # the guard already tells Excel errors
             if self.column(name) is not None:
                 self._parse(name, cell_text, FIELDS_BY_NAME[name].required)
         separator = _decimal_separator(
             [self.column(name) for name in AMOUNT_FIELDS], self.delimiter
         )
         for name in AMOUNT_FIELDS:
+            index = self.map.indexes[name]
             codes, results = parse_unique(
-                self.column(name), lambda v: parse_amount(v, separator)
+                self.raw[index],
+                self._guard(lambda v: parse_amount(v, separator)),
+                self.factorized(index),
             )
             numbers = [r[0] if isinstance(r, tuple) else r for r in results]
             self.values[name] = spread(numbers, codes)
@@ -290,10 +425,18 @@ class _Normaliser:
         order = _date_order([self.column(name) for name in DATE_FIELDS])
         if order == "mdy":
             self.notes.append("Dates read month first (e.g. 01/31/2025).")
+        latest = latest_date()
         for name in DATE_FIELDS:
-            self._parse(name, lambda v: parse_date(v, order))
+            self._parse(name, lambda v: check_date_range(parse_date(v, order), latest))
         if self.column("currency") is not None:
             self._parse("currency", parse_currency, required=False)
+        for index in self.map.extra_indexes:
+            codes, uniques = self.factorized(index)
+            flags = [isinstance(u, str) and len(u) > self.max_chars for u in uniques]
+            if any(flags):
+                long = np.array([*flags, False], dtype=bool)[codes]
+                self.long_extras[index] = long
+                self.ok &= ~long
 
     def _row_currencies(self) -> list:
         """The currency of every row; rows where they disagree lose ``ok``."""
@@ -305,12 +448,15 @@ class _Normaliser:
             return [header_currency] * self.size
         nothing = [None] * self.size
         currencies = []
+        resolved = {}  # a file holds a handful of combinations
         for i, found in enumerate(
             zip(column or nothing, msrp or nothing, price or nothing, strict=True)
         ):
-            currency, problems = resolve_currency(
-                found[0], header_currency, found[1], found[2]
-            )
+            if found not in resolved:
+                resolved[found] = resolve_currency(
+                    found[0], header_currency, found[1], found[2]
+                )
+            currency, problems = resolved[found]
             currencies.append(currency)
             if problems:
                 self.ok[i] = False
@@ -339,11 +485,15 @@ class _Normaliser:
         rows, issues = [], []
         for i in keep.tolist():
             if ok[i] and not end[i] < start[i]:
-                extra = {
-                    h: v
-                    for h, v in zip(extra_headers, extra_rows[i], strict=True)
-                    if v is not None
-                }
+                cells = extra_rows[i]
+                if None in cells:
+                    extra = {
+                        h: v
+                        for h, v in zip(extra_headers, cells, strict=True)
+                        if v is not None
+                    }
+                else:
+                    extra = dict(zip(extra_headers, cells, strict=True))
                 rows.append(
                     ConsumptionRow(
                         numbers[i],
@@ -366,18 +516,28 @@ class _Normaliser:
                 issues += self._row_issues(i)
         return rows, issues
 
+    def _issue(self, i, index, reason) -> RowIssue:
+        raw = self.raw[index][i] if index in self.raw else None
+        text = cell_text(raw) or ""
+        if len(text) > ISSUE_VALUE_CHARS:
+            text = text[:ISSUE_VALUE_CHARS] + "…"
+        return RowIssue(self.numbers[i], self.map.headers[index], text, reason)
+
     def _row_issues(self, i) -> list[RowIssue]:
-        """Every bad cell of row i, left to right."""
+        """Every bad cell of row i, left to right (a hidden row first)."""
         found = []
 
         def add(name, reason):
-            raw = cell_text(self.column(name)[i]) or ""
-            issue = RowIssue(self.numbers[i], self.map.header(name), raw, reason)
-            found.append((self.map.indexes[name], issue))
+            index = self.map.indexes[name]
+            found.append((index, self._issue(i, index, reason)))
 
-        for field in REQUIRED:
+        if self.hidden[i]:
+            found.append((-1, self._issue(i, 0, HIDDEN_ROW)))
+        for field in FIELDS:
+            if field.name not in self.values or field.name == "currency":
+                continue
             value = self.values[field.name][i]
-            if value is None:
+            if value is None and field.required:
                 add(field.name, EMPTY)
             elif isinstance(value, Bad):
                 add(field.name, value.reason)
@@ -396,6 +556,9 @@ class _Normaliser:
         )
         for name, reason in problems:
             add(name, reason)
+        for index, long in self.long_extras.items():
+            if long[i]:
+                found.append((index, self._issue(i, index, self.too_long.reason)))
         assert found, f"row {self.numbers[i]} rejected without a reason"
         found.sort(key=lambda item: item[0])
         return [issue for _, issue in found]

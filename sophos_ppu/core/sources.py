@@ -3,18 +3,29 @@
 A grid is an object-dtype DataFrame with one row per spreadsheet row (blank
 rows included, so that row numbers stay those the user sees) and the
 1-based row numbers beside it. Cells keep the types the file gives: text,
-numbers, dates for Excel; text only for CSV.
+numbers, dates for Excel; text only for CSV. Excel error cells arrive as
+their text ("#N/A"); rows hidden in the workbook are listed in
+``Grid.hidden_rows``. Only visible sheets are read.
+
+Nothing reaches a reader library before :mod:`.preflight` has looked at the
+bytes (see there): what the file really is, and for .xlsx whether reading it
+is safe. Any failure inside a reader library, including the ``BaseException``
+panics of python-calamine and ``MemoryError``, becomes one
+:class:`ConsumptionFileError`.
 
 - .xlsx/.xlsm: python-calamine, called directly. pandas' ``read_excel(engine=
   "calamine")`` wraps the same reader but converts every cell in Python and
   runs its text parser over the result: on 100 000 rows x 22 columns that
   took 4.1 s against 2.4 s here, for the same cells.
-- .xls: ``pandas.read_excel(engine="xlrd")``, which also turns date cells
-  into timestamps using the workbook's date mode.
+- .xls: xlrd, called directly with ``formatting_info`` (hidden rows need
+  it); date cells become datetimes in the workbook's date mode, error cells
+  their text.
 - .csv/.txt: decoded as UTF-8 (BOM or not), UTF-16 with a BOM, else
   Windows-1252 and finally Latin-1; the delimiter (``,`` ``;`` tab ``|``) is
   the one under which a header row is recognised, an Excel ``sep=`` line
-  wins. Row numbers are physical line numbers.
+  wins. Row numbers are physical line numbers. A quote left open (which
+  would swallow the rows after it into one value) refuses the file, naming
+  the line where the quote starts.
 
 The extension decides the format, except that the bytes win when they
 plainly say otherwise (a zip is .xlsx, an OLE2 container is .xls), since
@@ -27,18 +38,22 @@ import codecs
 import csv
 import io
 import os
-from collections.abc import Iterator
-from dataclasses import dataclass
+import warnings
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from . import preflight
 from .columns import HEADER_SCAN_ROWS, find_header_row
+from .limits import DEFAULT_LIMITS, Limits, number, size
 from .model import ConsumptionFileError
 
-ZIP_MAGIC = b"PK\x03\x04"
-OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = preflight.ZIP_MAGIC
+OLE2_MAGIC = preflight.OLE2_MAGIC
 EXTENSIONS = {
     ".xlsx": "xlsx",
     ".xlsm": "xlsx",
@@ -48,6 +63,7 @@ EXTENSIONS = {
     ".tsv": "csv",
 }
 DELIMITERS = (",", ";", "\t", "|")
+NOT_OURS = (KeyboardInterrupt, SystemExit, GeneratorExit)
 
 
 @dataclass
@@ -58,26 +74,55 @@ class Grid:
     sheet_name: str | None = None
     encoding: str | None = None
     delimiter: str | None = None
+    hidden_rows: frozenset[int] = frozenset()
+    #: error_cells(columns) -> (row, column, "#N/A")... (1-based) for the
+    #: error cells of those columns, which the reader handed over as empty
+    #: (python-calamine); None when the cells carry their error text.
+    error_cells: Callable[[set[int]], Iterator[tuple[int, int, str]]] | None = field(
+        default=None, repr=False
+    )
 
     def head(self) -> list[list]:
         return self.frame.iloc[:HEADER_SCAN_ROWS].to_numpy(dtype=object).tolist()
 
 
-def load_bytes(source, filename=None) -> tuple[bytes, str | None]:
-    """The file content and its name, from a path, bytes or a binary file."""
+def load_bytes(source, filename=None, limits: Limits = DEFAULT_LIMITS):
+    """(content, name) from a path, bytes or a binary file, refused past
+    ``limits.max_file_bytes`` before it is read whole."""
+    limit = limits.max_file_bytes
     if isinstance(source, bytes | bytearray | memoryview):
-        return bytes(source), filename
+        data = bytes(source)
+        _check_size(len(data), limits)
+        return data, filename
     if hasattr(source, "read"):
-        return source.read(), filename or getattr(source, "name", None)
+        data = source.read(limit + 1)
+        _check_size(len(data), limits, at_least=True)
+        return data, filename or getattr(source, "name", None)
     if isinstance(source, str | os.PathLike):
         path = Path(source)
         try:
-            return path.read_bytes(), filename or path.name
+            _check_size(path.stat().st_size, limits)
+            with path.open("rb") as handle:
+                data = handle.read(limit + 1)
+            _check_size(len(data), limits, at_least=True)
+            return data, filename or path.name
         except FileNotFoundError:
             raise ConsumptionFileError(f"File not found: {path}") from None
+        except IsADirectoryError:
+            raise ConsumptionFileError(f"{path} is a folder, not a file.") from None
         except OSError as exc:
             raise ConsumptionFileError(f"Cannot open {path}: {exc}") from exc
     raise TypeError(f"Expected a path, bytes or a binary file, not {type(source)}")
+
+
+def _check_size(found: int, limits: Limits, at_least=False) -> None:
+    if found > limits.max_file_bytes:
+        more = "more than " if at_least else ""
+        raise ConsumptionFileError(
+            f"The file is larger than {size(limits.max_file_bytes)} "
+            f"({more}{size(found)}): no consumption file is that large; split it "
+            "or raise the limit."
+        )
 
 
 def _looks_like_text(data: bytes) -> bool:
@@ -88,13 +133,20 @@ def _looks_like_text(data: bytes) -> bool:
 
 
 def detect_format(data: bytes, filename: str | None) -> str:
-    """ "xlsx", "xls" or "csv", from the extension and the leading bytes."""
+    """ "xlsx", "xls" or "csv", from the extension and the leading bytes;
+    files that are plainly something else are refused, named."""
     if not data.strip():
         raise ConsumptionFileError("The file is empty.")
     if data.startswith(ZIP_MAGIC):
         return "xlsx"
     if data.startswith(OLE2_MAGIC):
         return "xls"
+    foreign = preflight.foreign_format(data)
+    if foreign:
+        raise ConsumptionFileError(
+            f"The file is {foreign}, not a spreadsheet: upload the consumption "
+            "file itself (.xlsx, .xls or .csv)."
+        )
     if data[:5] in (b"UEsDB", b"0M8R4"):
         raise ConsumptionFileError(
             "The file content is base64-encoded; decode it before reading."
@@ -107,24 +159,54 @@ def detect_format(data: bytes, filename: str | None) -> str:
         )
     by_name = EXTENSIONS.get(Path(filename or "").suffix.lower())
     if by_name in ("xlsx", "xls") and not _looks_like_text(data):
-        return by_name  # corrupt workbook: let its reader say why
+        raise ConsumptionFileError(
+            f"The file is named .{by_name} but is no workbook (neither a zip nor "
+            f"an OLE2 container): it is damaged or not a .{by_name} file; "
+            "export or download it again."
+        )
     return "csv"  # text, even when named .xls (some portals export TSV so)
 
 
-def iter_grids(data: bytes, file_format: str) -> Iterator[Grid]:
+def iter_grids(
+    data: bytes, file_format: str, limits: Limits = DEFAULT_LIMITS
+) -> Iterator[Grid]:
+    """Grids of the visible sheets, in order; reader failures of every kind
+    (panics and MemoryError included) become ConsumptionFileError."""
+    readers = {"xlsx": _xlsx_grids, "xls": _xls_grids, "csv": _csv_grids}
     try:
-        if file_format == "xlsx":
-            yield from _xlsx_grids(data)
-        elif file_format == "xls":
-            yield from _xls_grids(data)
-        else:
-            yield _csv_grid(data)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield from readers[file_format](data, limits)
     except ConsumptionFileError:
         raise
-    except Exception as exc:  # noqa: BLE001 - any reader failure is the file's
+    except NOT_OURS:
+        raise
+    except MemoryError:
         raise ConsumptionFileError(
-            f"The file cannot be read as .{file_format}: {exc}"
-        ) from exc
+            f"The file cannot be read as .{file_format}: it needs more memory "
+            "than this process has."
+        ) from None
+    except BaseException as exc:  # noqa: BLE001 - any reader failure is the file's
+        raise ConsumptionFileError(
+            f"The file cannot be read as .{file_format}: {_reason(exc)}"
+        ) from None
+
+
+def _reason(exc: BaseException) -> str:
+    """One line about a reader's failure, without its internals' noise."""
+    name = type(exc).__name__
+    text = " ".join(str(exc).split())[:200] or name
+    if name == "PanicException":
+        return (
+            "the workbook is damaged (its reader stopped on it: "
+            f"{text}); export or download it again."
+        )
+    if "encrypt" in text.lower() or "password" in text.lower():
+        return (
+            "it is password-protected (encrypted): remove the password in "
+            "Excel and save it again."
+        )
+    return f"{text} (the file is damaged or not a real .xlsx/.xls/.csv file)."
 
 
 def _grid(rows, file_format, **kwargs) -> Grid:
@@ -133,24 +215,116 @@ def _grid(rows, file_format, **kwargs) -> Grid:
     return Grid(frame, numbers, file_format, **kwargs)
 
 
-def _xlsx_grids(data: bytes) -> Iterator[Grid]:
+def _xlsx_grids(data: bytes, limits: Limits) -> Iterator[Grid]:
+    package = preflight.inspect_xlsx(data, limits)
+    visible = package.visible_sheets
+    if not visible:
+        names = ", ".join(f"'{preflight._short(s.name)}'" for s in package.sheets)
+        raise ConsumptionFileError(
+            f"Every sheet of the workbook is hidden ({names or 'no sheets'}): "
+            "unhide the consumption sheet in Excel and save the file again."
+        )
     from python_calamine import CalamineWorkbook
 
     workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-    for index, name in enumerate(workbook.sheet_names):
-        rows = workbook.get_sheet_by_index(index).to_python(skip_empty_area=False)
-        yield _grid(rows, "xlsx", sheet_name=name)
-
-
-def _xls_grids(data: bytes) -> Iterator[Grid]:
-    book = pd.ExcelFile(io.BytesIO(data), engine="xlrd")
-    for name in book.sheet_names:
-        frame = book.parse(
-            name, header=None, dtype=object, keep_default_na=False, na_values=[]
+    names = set(workbook.sheet_names)
+    for info in visible:
+        if info.name not in names:
+            continue
+        if package.part(info.path or "") is None:
+            continue  # calamine could not find it either: never read unscanned
+        scan = preflight.scan_sheet(package, info)
+        sheet = workbook.get_sheet_by_name(info.name)
+        # What to_python builds: rows x columns from A1 (the scan made sure).
+        if sheet.total_height * sheet.total_width > max(limits.max_cells, 1):
+            raise ConsumptionFileError(
+                f"Sheet '{preflight._short(info.name)}' spans "
+                f"{number(sheet.total_height)} rows x "
+                f"{number(sheet.total_width)} columns, more than the "
+                f"{number(limits.max_cells)} cells allowed."
+            )
+        rows = sheet.to_python(skip_empty_area=False)
+        del sheet
+        yield _grid(
+            rows,
+            "xlsx",
+            sheet_name=info.name,
+            hidden_rows=frozenset(scan.hidden_rows),
+            error_cells=lambda columns, scan=scan: preflight.error_cells(
+                package, scan, columns
+            ),
         )
-        frame.columns = range(frame.shape[1])
-        numbers = np.arange(1, len(frame) + 1)
-        yield Grid(frame.reset_index(drop=True), numbers, "xls", sheet_name=name)
+
+
+def _xls_grids(data: bytes, limits: Limits) -> Iterator[Grid]:
+    preflight.inspect_ole2(data)
+    import xlrd
+
+    book = xlrd.open_workbook(
+        file_contents=data,
+        formatting_info=True,
+        on_demand=True,
+        logfile=io.StringIO(),
+        verbosity=0,
+    )
+    try:
+        for index in range(book.nsheets):
+            sheet = book.sheet_by_index(index)
+            if sheet.visibility:
+                continue
+            if sheet.nrows > limits.max_rows:
+                raise ConsumptionFileError(
+                    f"Sheet '{preflight._short(sheet.name)}' has more than "
+                    f"{number(limits.max_rows)} rows (the limit is "
+                    f"{number(limits.max_rows)})."
+                )
+            if sheet.nrows * sheet.ncols > limits.max_cells:
+                raise ConsumptionFileError(
+                    f"Sheet '{preflight._short(sheet.name)}' spans "
+                    f"{number(sheet.nrows * sheet.ncols)} cells, more than the "
+                    f"{number(limits.max_cells)} allowed."
+                )
+            rows = _xls_rows(sheet, book.datemode)
+            hidden = frozenset(
+                r + 1 for r, info in sheet.rowinfo_map.items() if info.hidden
+            )
+            numbers = np.arange(1, len(rows) + 1)
+            frame = pd.DataFrame(rows, dtype=object)
+            yield Grid(frame, numbers, "xls", sheet.name, hidden_rows=hidden)
+            book.unload_sheet(index)
+    finally:
+        book.release_resources()
+
+
+def _xls_rows(sheet, datemode) -> list[list]:
+    """Cell values as pandas' xlrd reader gives them, errors as their text."""
+    from xlrd import XL_CELL_BOOLEAN, XL_CELL_DATE, XL_CELL_ERROR, xldate
+    from xlrd.biffh import error_text_from_code
+
+    special = (XL_CELL_DATE, XL_CELL_BOOLEAN, XL_CELL_ERROR)
+    dates: dict[float, object] = {}
+    rows = []
+    for r in range(sheet.nrows):
+        values = sheet.row_values(r)
+        types = sheet.row_types(r)
+        if XL_CELL_DATE in types or XL_CELL_BOOLEAN in types or XL_CELL_ERROR in types:
+            for c, kind in enumerate(types):
+                if kind not in special:
+                    continue
+                value = values[c]
+                if kind == XL_CELL_BOOLEAN:
+                    values[c] = bool(value)
+                elif kind == XL_CELL_ERROR:
+                    values[c] = error_text_from_code.get(value, "#N/A")
+                else:
+                    if value not in dates:
+                        try:
+                            dates[value] = xldate.xldate_as_datetime(value, datemode)
+                        except (ValueError, OverflowError, xldate.XLDateError):
+                            dates[value] = value
+                    values[c] = dates[value]
+        rows.append(values)
+    return rows
 
 
 def decode_text(data: bytes) -> tuple[str, str]:
@@ -183,30 +357,76 @@ def _csv_records(text: str, delimiter: str) -> tuple[list[list[str]], np.ndarray
     """Records and the physical line each starts on.
 
     One record per line is the rule, read at C speed; only when quoted
-    fields span lines is the file read again record by record.
+    fields span lines is the file read again record by record, and then a
+    quoted value running over lines that look like rows is refused (a quote
+    left open swallows the rows after it).
     """
     reader = csv.reader(io.StringIO(text, newline=None), delimiter=delimiter)
     try:
         rows = list(reader)
         if reader.line_num == len(rows):
             return rows, np.arange(1, len(rows) + 1)
-        reader = csv.reader(io.StringIO(text, newline=None), delimiter=delimiter)
-        rows, numbers, last_line = [], [], 0
+    except csv.Error:
+        pass  # read again record by record, to say where
+    reader = csv.reader(io.StringIO(text, newline=None), delimiter=delimiter)
+    rows, numbers, spanning, last_line = [], [], [], 0
+    try:
         for record in reader:
             rows.append(record)
             numbers.append(last_line + 1)
+            if reader.line_num - last_line > 1:
+                spanning.append(len(rows) - 1)
             last_line = reader.line_num
     except csv.Error as exc:
+        start = last_line + 1
+        if "field larger" in str(exc):
+            raise ConsumptionFileError(
+                "The CSV file has a value of more than "
+                f"{number(csv.field_size_limit())} characters in the row "
+                f"starting on line {start}: most likely a "
+                'quote (") opened there is never closed. Fix the quote and export '
+                "the file again."
+            ) from None
         raise ConsumptionFileError(
             f"The CSV file is malformed at line {reader.line_num}: {exc}"
-        ) from exc
+        ) from None
+    if spanning:
+        _check_open_quotes(rows, numbers, spanning, delimiter)
     return rows, np.asarray(numbers, dtype=np.int64)
 
 
-def _csv_grid(data: bytes) -> Grid:
+def _check_open_quotes(rows, numbers, spanning, delimiter) -> None:
+    """Refuse a quoted value whose lines look like rows of the file."""
+    widths = Counter(len(r) for i, r in enumerate(rows) if len(r) > 1)
+    width = widths.most_common(1)[0][0] if widths else 2
+    enough = max(1, (width - 1) // 2)
+    for index in spanning:
+        line = numbers[index]
+        for value in rows[index]:
+            inner = value.split("\n")
+            swallowed = [part for part in inner[1:] if part.count(delimiter) >= enough]
+            if swallowed:
+                raise ConsumptionFileError(
+                    f"The CSV file has an unbalanced quote: the value starting on "
+                    f"line {line} runs over {len(inner) - 1} more line(s) that look "
+                    f'like rows (to line {line + len(inner) - 1}). A quote (") '
+                    f"opened on line {line} is not closed; fix it and export the "
+                    "file again."
+                )
+            line += len(inner) - 1
+
+
+def _csv_grids(data: bytes, limits: Limits) -> Iterator[Grid]:
     text, encoding = decode_text(data)
+    body = text.rstrip("\r\n")
+    if max(body.count("\n"), body.count("\r")) >= limits.max_rows:
+        raise ConsumptionFileError(
+            f"The CSV file has more than {number(limits.max_rows)} rows (the "
+            f"limit is {number(limits.max_rows)}): split the file or raise the "
+            "limit."
+        )
     delimiter = sniff_delimiter(text)
     rows, numbers = _csv_records(text, delimiter)
-    del text
+    del text, body
     frame = pd.DataFrame(rows, dtype=object)
-    return Grid(frame, numbers, "csv", encoding=encoding, delimiter=delimiter)
+    yield Grid(frame, numbers, "csv", encoding=encoding, delimiter=delimiter)
