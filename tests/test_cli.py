@@ -138,3 +138,169 @@ def test_currency_option_picks_one_price_currency(write_file, capsys):
             "cost_amount": "40",
         }
     ]
+
+
+def _csv(tmp_path, rows, name="usage.csv"):
+    path = tmp_path / name
+    lines = [",".join(HEADER_7)] + [",".join(map(str, row)) for row in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+HEADER_7 = [
+    "End User Identifier",
+    "Start Date",
+    "End Date",
+    "Product Description",
+    "Total Quantity",
+    "Unit MSRP",
+    "Unit Price",
+]
+
+
+def _row(end_user="EU-1", msrp="4.5", product="X"):
+    return [end_user, "2025-01-01", "2025-01-31", product, 2, msrp, 3.6]
+
+
+def test_internal_error_is_one_line_and_exit_3(sophos_file, capsys, monkeypatch):
+    import sophos_ppu.core.cli as cli
+
+    def broken(result):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cli, "summarize", broken)
+    path = sophos_file("csv")
+
+    assert main([str(path)]) == 3
+
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert (
+        captured.err
+        == f"sophos-ppu-check: {path}: internal error: RuntimeError: boom\n"
+    )
+
+
+def test_wrong_command_line_exits_4(capsys):
+    with pytest.raises(SystemExit) as caught:
+        main(["--max-rows", "0", "file.csv"])
+    assert caught.value.code == 4
+    with pytest.raises(SystemExit) as caught:
+        main([])
+    assert caught.value.code == 4
+    assert "usage: sophos-ppu-check" in capsys.readouterr().err
+
+
+def test_help_documents_the_exit_status(capsys):
+    with pytest.raises(SystemExit) as caught:
+        main(["--help"])
+    assert caught.value.code == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "3 internal error" in out and "2 the file cannot be used" in out
+
+
+def test_cells_are_cut_and_control_characters_escaped(tmp_path, capsys):
+    rows = [
+        _row("EU-1", msrp="\x1b[31mRED\x1b[0m"),
+        _row("EU-2", msrp="y" * 500),
+        _row("EU-3", msrp="zz\u202e"),
+    ]
+    path = _csv(tmp_path, rows)
+
+    assert main([str(path)]) == 1
+
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\u202e" not in out
+    assert "\\x1b[31mRED\\x1b[0m" in out
+    assert "zz\\u202e" in out
+    assert "y" * 59 + "…" in out and "y" * 60 not in out
+    assert max(map(len, out.splitlines())) < 200
+
+
+def test_long_lists_are_summarised(tmp_path, capsys):
+    rows = [_row(f"EU-{n}", msrp="bad") for n in range(120)]
+    path = _csv(tmp_path, rows)
+
+    assert main([str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "… and 70 more issues" in out
+    assert len(out.splitlines()) < 100
+
+    assert main([str(path), "--max-listed", "0"]) == 1
+    out = capsys.readouterr().out
+    assert "more issues" not in out and "  121  Unit MSRP" in out
+
+    assert main([str(path), "--max-listed", "5"]) == 1
+    assert "… and 115 more issues" in capsys.readouterr().out
+
+
+def test_runs_of_blank_rows_are_one_line(tmp_path, capsys):
+    rows = [_row("EU-1"), *[[""] * 7] * 300, _row("EU-2"), [""] * 7, _row("EU-3")]
+    path = _csv(tmp_path, rows)
+
+    assert main([str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "  rows 3–302: blank row" in out
+    assert "  row 304: blank row" in out
+
+
+def test_exact_repeats_are_listed_apart(tmp_path, capsys):
+    path = _csv(tmp_path, [_row(), _row(), _row(msrp="4.6")])
+
+    assert main([str(path)]) == 0
+    out = capsys.readouterr().out
+    repeats = out.split("Rows repeating an earlier row exactly")[1]
+    assert "  row 3 repeats row 2 exactly" in repeats
+    same = out.split("Same consumption on several rows:")[1]
+    assert "  row 4 repeats row 2" in same and "row 3 repeats" not in same
+
+
+def test_json_is_alone_on_stdout_and_valid_for_any_file(tmp_path):
+    rows = [_row("EU-\x1b[2J\x00", msrp="9e999999"), _row("EU-2")]
+    path = _csv(tmp_path, rows)
+    completed = subprocess.run(
+        [sys.executable, "-m", "sophos_ppu.core.cli", str(path), "--json"],
+        cwd=REPO,
+        capture_output=True,
+        check=False,
+    )
+    assert completed.returncode == 1
+    data = json.loads(completed.stdout.decode("utf-8"))
+    assert data["issues"][0]["reason"] == "number out of range"
+    assert data["repeats"] == []
+    assert completed.stderr == b""
+
+
+def test_closed_pipe_is_not_an_error(tmp_path):
+    path = _csv(tmp_path, [_row(f"EU-{n}", msrp="bad") for n in range(3000)])
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sophos_ppu.core.cli", str(path), "--max-listed", "0"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    first = process.stdout.readline()
+    process.stdout.close()  # as `| head -1` does
+    stderr = process.stderr.read()
+    process.wait(timeout=60)
+    assert first.startswith(b"File: ")
+    assert process.returncode == 1
+    assert stderr == b""
+
+
+def test_unusable_file_message_is_one_safe_line(tmp_path, capsys):
+    path = tmp_path / "usage.xlsx"
+    path.write_bytes(b"%PDF-1.7\n")
+    assert main([str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "a PDF document" in err
+
+
+def test_limits_from_the_command_line(tmp_path, capsys):
+    path = _csv(tmp_path, [_row(f"EU-{n}") for n in range(20)])
+    assert main([str(path), "--max-rows", "10"]) == 2
+    assert "more than 10 rows" in capsys.readouterr().err
+    assert main([str(path), "--max-file-bytes", "100"]) == 2
+    assert "larger than 100 bytes" in capsys.readouterr().err
+    assert main([str(path), "--max-cell-chars", "2"]) == 1
+    assert "text longer than 2 characters" in capsys.readouterr().out
