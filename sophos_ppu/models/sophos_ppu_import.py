@@ -8,6 +8,7 @@ subscriptions, pricelist results and billed keys fetched once per batch, so
 that the cost per row stays a few dict look-ups.
 """
 
+import dataclasses
 import logging
 from bisect import bisect_right
 from collections import defaultdict
@@ -19,7 +20,11 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_round, format_date, split_every
 
-from odoo.addons.sophos_ppu.core import ConsumptionFileError, read_consumption_file
+from odoo.addons.sophos_ppu.core import (
+    ConsumptionFileError,
+    Limits,
+    read_consumption_file,
+)
 from odoo.addons.sophos_ppu.core.billing import (
     invoice_line_label,
     normalise_identifier,
@@ -1002,13 +1007,36 @@ class SophosPpuImport(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
+    def _ppu_limits(self):
+        """The consumption file limits set in Settings, else the core's."""
+        default = Limits()
+        params = self.env["ir.config_parameter"].sudo()
+
+        def setting(key, fallback):
+            try:
+                value = int(params.get_param(f"sophos_ppu.{key}") or 0)
+            except ValueError:
+                value = 0
+            return value if value > 0 else fallback
+
+        return dataclasses.replace(
+            default,
+            max_file_bytes=setting("max_file_mb", default.max_file_bytes // 10**6)
+            * 10**6,
+            max_rows=setting("max_rows", default.max_rows),
+            max_cell_chars=setting("max_cell_chars", default.max_cell_chars),
+        )
+
+    @api.model
     def _ppu_import_file(self, file_bytes, filename, period_date, partner=None):
         """Create a batch from a consumption file, its lines checked.
 
         :raises UserError: when the core rejects the file (nothing is created)
         """
         try:
-            result = read_consumption_file(file_bytes, filename=filename)
+            result = read_consumption_file(
+                file_bytes, filename=filename, limits=self._ppu_limits()
+            )
         except ConsumptionFileError as error:
             raise UserError(
                 self.env._(

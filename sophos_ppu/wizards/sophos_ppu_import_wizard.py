@@ -48,15 +48,23 @@ class SophosPpuImportWizard(models.TransientModel):
                     file=filename or self.env._("The file"),
                 )
             )
-        batch = (
-            self.env["sophos.ppu.import"]
-            .with_company(self.company_id)
-            ._ppu_import_file(
-                base64.b64decode(self.file),
-                filename,
-                self.period_date.replace(day=1),
-                partner=self.partner_id,
+        Import = self.env["sophos.ppu.import"].with_company(self.company_id)
+        # Refuse an oversized upload before decoding it.
+        limit = Import._ppu_limits().max_file_bytes
+        if len(self.file) * 3 // 4 > limit:
+            raise UserError(
+                self.env._(
+                    "%(file)s is larger than %(limit)s MB, the limit set in "
+                    "Settings > Sales > Sophos Pay-Per-Use.",
+                    file=filename,
+                    limit=limit // 10**6,
+                )
             )
+        batch = Import._ppu_import_file(
+            base64.b64decode(self.file),
+            filename,
+            self.period_date.replace(day=1),
+            partner=self.partner_id,
         )
         return {
             "type": "ir.actions.act_window",
