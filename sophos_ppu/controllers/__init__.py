@@ -1,2 +1,3 @@
 from . import main
 from . import import_report
+from . import portal

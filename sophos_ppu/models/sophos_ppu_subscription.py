@@ -1,6 +1,9 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import plaintext2html
 from odoo.tools.sql import escape_psql
 
 from odoo.addons.sophos_ppu.core.billing import normalise_identifier
@@ -76,6 +79,23 @@ class SophosPpuSubscription(models.Model):
     import_line_ids = fields.One2many(
         "sophos.ppu.import.line", "subscription_id", string="Consumption"
     )
+    date_start = fields.Date(
+        string="Since",
+        compute="_compute_date_start",
+        store=True,
+        help="Date of the order that opened the subscription (its creation "
+        "date when no order opened it).",
+    )
+    # A reseller's request, from the portal, that ops close the subscription.
+    close_requested_date = fields.Datetime(
+        string="Close Requested On", readonly=True, copy=False
+    )
+    close_requested_by_id = fields.Many2one(
+        "res.partner", string="Close Requested By", readonly=True, copy=False
+    )
+    close_request_reason = fields.Text(
+        string="Reason for Closing", readonly=True, copy=False
+    )
 
     @api.depends("end_customer_id.name", "product_id.name")
     def _compute_name(self):
@@ -85,6 +105,14 @@ class SophosPpuSubscription(models.Model):
                     None,
                     [subscription.end_customer_id.name, subscription.product_id.name],
                 )
+            )
+
+    @api.depends("sale_line_id.order_id.date_order")
+    def _compute_date_start(self):
+        for subscription in self:
+            since = subscription.sale_line_id.order_id.date_order
+            subscription.date_start = fields.Date.to_date(
+                since or subscription.create_date or fields.Datetime.now()
             )
 
     @api.constrains("end_user_identifier", "partner_id", "state", "company_id")
@@ -139,7 +167,74 @@ class SophosPpuSubscription(models.Model):
         self.filtered(lambda sub: sub.state == "active").state = "closed"
 
     def action_reopen(self):
-        self.filtered(lambda sub: sub.state == "closed").state = "active"
+        closed = self.filtered(lambda sub: sub.state == "closed")
+        closed.state = "active"
+        closed._ppu_clear_close_request()
+
+    def action_dismiss_close_request(self):
+        """Ops keep the subscription active: the reseller may ask again."""
+        self.check_access("write")
+        for subscription in self.filtered("close_requested_date"):
+            subscription.message_post(
+                body=self.env._(
+                    "Close request of %(partner)s dismissed by %(user)s: the "
+                    "subscription stays active.",
+                    partner=subscription.close_requested_by_id.display_name,
+                    user=self.env.user.name,
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+        self._ppu_clear_close_request()
+
+    def _ppu_clear_close_request(self):
+        self.filtered("close_requested_date").write(
+            {
+                "close_requested_date": False,
+                "close_requested_by_id": False,
+                "close_request_reason": False,
+            }
+        )
+
+    def _ppu_request_close(self, reason, requester):
+        """Record that ``requester`` (a contact of the reseller, from the
+        portal) asks ops to close this active subscription for ``reason``;
+        e-mail the ops recipients and leave a note on the chatter.
+
+        The portal calls it as superuser after its own access check: resellers
+        have no write access to subscriptions. Ops close the subscription
+        themselves (``action_close``)."""
+        self.ensure_one()
+        self.write(
+            {
+                "close_requested_date": fields.Datetime.now(),
+                "close_requested_by_id": requester.id,
+                "close_request_reason": reason,
+            }
+        )
+        recipients = self.company_id.ppu_ops_partner_ids
+        if recipients:
+            self.env.ref("sophos_ppu.mail_template_ppu_close_request_ops").send_mail(
+                self.id
+            )
+            sent = self.env._(
+                "E-mail sent to operations: %(names)s.",
+                names=", ".join(recipients.mapped("display_name")),
+            )
+        else:
+            sent = self.env._(
+                "No e-mail was sent to operations: no recipient is set in "
+                "Settings > Sales > Sophos Pay-Per-Use."
+            )
+        header = self.env._(
+            "%(partner)s asked from the portal to close this subscription.",
+            partner=requester.display_name,
+        )
+        self.message_post(
+            body=Markup("<p>%s</p>%s<p>%s</p>")
+            % (header, plaintext2html(reason), sent),
+            author_id=requester.id,
+            subtype_xmlid="mail.mt_note",
+        )
 
     def _ppu_action_open(self):
         """Window action showing these subscriptions (form when only one)."""

@@ -14,3 +14,4 @@ from . import test_checkout_guards
 from . import test_import_integrity
 from . import test_import_corrections
 from . import test_import_hostile_files
+from . import test_portal
