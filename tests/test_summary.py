@@ -114,6 +114,23 @@ def test_repeated_consumption_is_found_as_the_addon_bills_it(write_file):
     assert summary.duplicates == [(3, 2)]
 
 
+def test_a_correction_is_not_the_consumption_it_corrects(write_file):
+    """A negative row with the same end user, service and dates is a Sophos
+    correction: billed beside the consumption, not a duplicate of it."""
+    jan1, jan31 = dt.date(2025, 1, 1), dt.date(2025, 1, 31)
+    rows = [
+        HEADER,
+        ["EU-1", jan1, jan31, "Intercept X", 10, 4.5, 3.6],  # 2
+        ["EU-1", jan1, jan31, "Intercept X", -3, 4.5, 3.6],  # 3: correction
+        ["EU-1", jan1, jan31, "Intercept X", -3, 4.5, 3.6],  # 4: repeats 3
+    ]
+    summary = summarize(read_consumption_file(write_file("csv", rows)))
+
+    assert summary.duplicates == [(4, 3)]
+    assert summary.repeats == [(4, 3)]
+    assert summary.totals_for().quantity == 4
+
+
 def test_exact_repeats_are_reported_apart_from_same_consumption(write_file):
     jan1, jan31 = dt.date(2025, 1, 1), dt.date(2025, 1, 31)
     rows = [

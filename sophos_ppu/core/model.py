@@ -48,14 +48,20 @@ class ConsumptionRow:
     extra: dict[str, str] = field(default_factory=dict, hash=False)
 
     @property
-    def consumption_key(self) -> tuple[str, str, date, date]:
-        """Identity of the consumption, for "never bill the same thing twice".
-
-        (end user identifier, SKU or else product description, start, end);
-        the caller adds what the file does not know (company).
-        """
+    def consumption_key(self) -> tuple[str, str, date, date, Decimal]:
+        """What the row is billed under once: the arguments of
+        :func:`~.billing.consumption_key`, (end user identifier, SKU or else
+        product description, start, end, quantity: a negative one makes the
+        row a correction). The caller adds what the file does not know
+        (company)."""
         product = self.sku or self.product_description
-        return (self.end_user_identifier, product, self.start_date, self.end_date)
+        return (
+            self.end_user_identifier,
+            product,
+            self.start_date,
+            self.end_date,
+            self.quantity,
+        )
 
     @property
     def msrp_amount(self) -> Decimal:

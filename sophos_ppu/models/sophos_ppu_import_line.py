@@ -314,9 +314,7 @@ class SophosPpuImportLine(models.Model):
                     "unit_msrp": float(row.unit_msrp),
                     "unit_cost": float(row.unit_price),
                     "file_currency_id": currency_id or False,
-                    "consumption_key": consumption_key(
-                        *row.consumption_key, row.quantity
-                    ),
+                    "consumption_key": consumption_key(*row.consumption_key),
                     "repeat_of_row": result.repeats.get(row.row_number, 0),
                     "parse_error": bool(message),
                     "message": message,
