@@ -1,5 +1,8 @@
 # Two commands for a fresh machine: `make install`, then `make test`.
 PYTHON ?= python3
+# An Odoo 18.0 source tree for `make install` to install when `import odoo`
+# fails (otherwise it clones the 18.0 branch from GitHub).
+ODOO_SRC ?=
 # Debian packages the tests need: a PostgreSQL server for the Odoo suite,
 # Chromium and its driver for the shop tours.
 DEBIAN_PACKAGES = postgresql chromium chromium-driver
@@ -13,6 +16,7 @@ install:
 	else \
 		echo "Install these Debian packages yourself: $(DEBIAN_PACKAGES)"; \
 	fi
+	$(PYTHON) scripts/install_odoo.py $(if $(ODOO_SRC),--src "$(ODOO_SRC)")
 	$(PYTHON) -m pip install -q -r requirements-dev.txt
 	$(PYTHON) -m pip install -q --no-deps -e .
 
