@@ -7,7 +7,7 @@ ODOO_SRC ?=
 # Chromium and its driver for the shop tours.
 DEBIAN_PACKAGES = postgresql chromium chromium-driver
 
-.PHONY: install test test-core test-odoo test-upgrade lint benchmark
+.PHONY: install test test-core test-odoo test-upgrade lint benchmark demo
 
 install:
 	@if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
@@ -36,3 +36,7 @@ lint:
 
 benchmark:
 	$(PYTHON) scripts/benchmark_read.py
+
+# Odoo with the demo database on http://localhost:8069 (KEEP=DIR keeps it).
+demo:
+	$(PYTHON) scripts/demo.py $(if $(KEEP),--keep "$(KEEP)")

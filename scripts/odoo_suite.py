@@ -8,9 +8,15 @@ the cluster. Fails when a test fails, when no test ran, when a test was
 skipped (Odoo silently skips tours without Chromium or websocket-client) and
 when installing the addon logs a warning or an error.
 
+By default it runs the addon's tests (``/sophos_ppu``) in a database
+installed without demo data, then the demo story's test (tag
+``sophos_ppu_demo``, excluded from the first run) in a second database
+installed with demo data, and prints ``odoo: N passed, N failed`` last.
+``--tags`` runs only the first with those tags; ``--demo`` only the second.
+
 Where ``import odoo`` fails it prints one line saying so and exits 0.
 
-Development shortcut: ``--reuse DIR`` keeps the cluster and the database in
+Development shortcut: ``--reuse DIR`` keeps the cluster and the databases in
 DIR between runs and only updates the addon (``-u``), which is much faster.
 """
 
@@ -29,6 +35,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 ADDON = "sophos_ppu"
 DB_NAME = "ppu_suite"
+# The demo story's test runs alone in a database installed with demo data.
+DEMO_DB_NAME = "ppu_suite_demo"
+DEMO_TAGS = "sophos_ppu_demo"
 DB_USER = "odoo"
 PG_BIN_DIRS = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
 
@@ -85,8 +94,8 @@ class Cluster:
         preexec = self.user.get("preexec_fn")
         subprocess.run(cmd, check=True, preexec_fn=preexec, stdout=subprocess.DEVNULL)
 
-    def start(self):
-        """Start the cluster; return whether the test database exists already."""
+    def start(self, db_name=DB_NAME):
+        """Start the cluster; return whether database ``db_name`` exists already."""
         fresh = not (self.data / "PG_VERSION").exists()
         self.socket_dir.mkdir(parents=True, exist_ok=True)
         if self.user:
@@ -106,10 +115,10 @@ class Cluster:
             pg_tool("pg_ctl"), "-D", str(self.data), "-o", options, "-w",
             "-l", str(self.directory / "postgresql.log"), "start",
         )  # fmt: skip
-        return not fresh and self.has_database()
+        return not fresh and self.has_database(db_name)
 
-    def has_database(self):
-        query = f"SELECT 1 FROM pg_database WHERE datname = '{DB_NAME}'"
+    def has_database(self, db_name=DB_NAME):
+        query = f"SELECT 1 FROM pg_database WHERE datname = '{db_name}'"
         found = subprocess.run(
             [pg_tool("psql"), "-h", str(self.socket_dir), "-p", str(self.port),
              "-U", DB_USER, "-d", "postgres", "-Atc", query],
@@ -127,15 +136,16 @@ def addons_path(odoo):
     return ",".join(str(path) for path in paths if path.is_dir())
 
 
-def run_odoo(odoo, cluster, install, test_tags, log_file):
+def run_odoo(odoo, cluster, install, test_tags, log_file, db_name=DB_NAME, demo=False):
     cmd = [
         sys.executable, "-m", "odoo",
         f"--addons-path={addons_path(odoo)}",
         f"--db_host={cluster.socket_dir}", f"--db_port={cluster.port}",
-        f"--db_user={DB_USER}", f"--database={DB_NAME}",
-        f"--db-filter=^{DB_NAME}$",
+        f"--db_user={DB_USER}", f"--database={db_name}",
+        f"--db-filter=^{db_name}$",
         f"--http-port={free_port()}", "--gevent-port=0",
-        "--without-demo=all", "--stop-after-init", "--log-level=test",
+        *([] if demo else ["--without-demo=all"]),
+        "--stop-after-init", "--log-level=test",
         "--test-enable", f"--test-tags={test_tags}",
         "--init" if install else "--update", ADDON,
     ]  # fmt: skip
@@ -183,11 +193,29 @@ def verdict(returncode, lines):
     return tests_run - failed, failed, problems
 
 
+def suites(args):
+    """The runs asked for: (label, database, test tags, with demo data)."""
+    standard = ("standard", DB_NAME, args.tags or f"/{ADDON}", False)
+    demo = ("demo", DEMO_DB_NAME, args.tags or DEMO_TAGS, True)
+    if args.demo:
+        return [demo]
+    return [standard] if args.tags else [standard, demo]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tags", default=f"/{ADDON}", help="Odoo --test-tags")
     parser.add_argument(
-        "--reuse", metavar="DIR", help="keep the cluster and database in DIR"
+        "--tags",
+        help=f"Odoo --test-tags of one run (default: /{ADDON}, then {DEMO_TAGS} "
+        "in the demo database)",
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="only the demo story, in a database installed with demo data",
+    )
+    parser.add_argument(
+        "--reuse", metavar="DIR", help="keep the cluster and databases in DIR"
     )
     args = parser.parse_args(argv)
     try:
@@ -199,24 +227,40 @@ def main(argv=None):
     work_dir = Path(args.reuse or tempfile.mkdtemp(prefix="sophos_ppu_odoo_"))
     work_dir.mkdir(parents=True, exist_ok=True)
     cluster = Cluster(work_dir)
-    installed = cluster.start()
+    cluster.start()
+    results = []
     try:
-        returncode, lines = run_odoo(
-            odoo, cluster, not installed, args.tags, work_dir / "odoo.log"
-        )
-    except KeyboardInterrupt:
-        returncode, lines = -signal.SIGINT, []
+        for label, db_name, tags, demo in suites(args):
+            log_file = work_dir / ("odoo-demo.log" if demo else "odoo.log")
+            installed = cluster.has_database(db_name)
+            try:
+                result = run_odoo(
+                    odoo, cluster, not installed, tags, log_file, db_name, demo
+                )
+            except KeyboardInterrupt:
+                results.append((label, (-signal.SIGINT, [])))
+                break
+            results.append((label, result))
     finally:
         cluster.stop()
         if not args.reuse:
             shutil.rmtree(work_dir, ignore_errors=True)
 
-    passed, failed, problems = verdict(returncode, lines)
-    if problems:
-        print("\nOdoo suite problems:")
-        for problem in problems:
-            print(f"  {problem}")
-        failed = max(failed, 1)
+    summary = []
+    for label, (returncode, lines) in results:
+        passed, failed, problems = verdict(returncode, lines)
+        if problems:
+            print(f"\nOdoo suite problems ({label}):")
+            for problem in problems:
+                print(f"  {problem}")
+            failed = max(failed, 1)
+        summary.append((label, passed, failed))
+    if len(summary) > 1:
+        print()
+        for label, passed, failed in summary:
+            print(f"odoo ({label}): {passed} passed, {failed} failed")
+    passed = sum(passed for _label, passed, _failed in summary)
+    failed = sum(failed for _label, _passed, failed in summary)
     print(f"odoo: {passed} passed, {failed} failed")
     return 1 if failed else 0
 

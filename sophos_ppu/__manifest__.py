@@ -40,6 +40,9 @@
         "wizards/sophos_ppu_import_wizard.xml",
         "views/menus.xml",
     ],
+    "demo": [
+        "demo/sophos_ppu_demo.xml",
+    ],
     "assets": {
         "web.assets_tests": [
             "sophos_ppu/static/src/js/tours/*.js",

@@ -12,3 +12,4 @@ from . import sophos_ppu_import
 from . import sophos_ppu_import_line
 from . import account_move
 from . import account_move_line
+from . import sophos_ppu_import_demo

@@ -15,3 +15,4 @@ from . import test_import_integrity
 from . import test_import_corrections
 from . import test_import_hostile_files
 from . import test_portal
+from . import test_demo

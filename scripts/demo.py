@@ -1,0 +1,223 @@
+#!/usr/bin/env python3
+"""Try the whole product: Odoo with the demo database on http://localhost:8069.
+
+From the repository root, after ``make install`` (``make demo`` runs this)::
+
+    python3 scripts/demo.py [--keep DIR] [--port 8069]
+
+Starts a throwaway PostgreSQL cluster (``odoo_suite.Cluster``), creates the
+database ``sophos_ppu_demo`` with ``sophos_ppu`` and its demo data (three
+resellers with portal logins, a pricelist per billing rule, subscriptions
+from shop orders, one month invoiced and posted, last month's file waiting
+to be checked), then serves it on 127.0.0.1 only and prints the logins.
+Ctrl-C stops Odoo and removes the cluster.
+
+``--keep DIR`` keeps the cluster, the database and the logs in DIR; the next
+run with the same DIR serves that database again without reinstalling
+(``--update`` first updates the addon to the working tree's code).
+"""
+
+import argparse
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from odoo_suite import (  # noqa: E402
+    ADDON,
+    DB_USER,
+    REPO,
+    Cluster,
+    addons_path,
+    pg_tool,
+)
+
+DB_NAME = "sophos_ppu_demo"
+HOST = "127.0.0.1"
+LOGINS = (
+    ("admin", "admin", "administrator, PPU operations and accounting"),
+    ("reseller1", "reseller1", "Northwind IT Services: 10 % off MSRP, USD"),
+    ("reseller2", "reseller2", "Rheinblick IT-Service GmbH: cost + 15 %, EUR"),
+    ("reseller3", "reseller3", "Pacific Coast MSP: 20 % off from 100 units, else 5 %"),
+)
+READY_PATHS = ("/web/login", "/shop")
+
+
+def odoo_command(odoo, cluster, *args):
+    # The filestore lives beside the cluster: kept or removed with it.
+    return [
+        sys.executable, "-m", "odoo",
+        f"--addons-path={addons_path(odoo)}",
+        f"--data-dir={cluster.directory / 'data'}",
+        f"--db_host={cluster.socket_dir}", f"--db_port={cluster.port}",
+        f"--db_user={DB_USER}", f"--database={DB_NAME}",
+        f"--db-filter=^{DB_NAME}$", "--no-database-list",
+        *args,
+    ]  # fmt: skip
+
+
+def install(odoo, cluster, log_file, update=False):
+    """Install (or update) the addon with its demo data; no HTTP server runs
+    meanwhile. Returns whether it succeeded."""
+    what = "Updating" if update else "Installing"
+    print(f"{what} {ADDON} with demo data in {DB_NAME} (log: {log_file}) ...")
+    cmd = odoo_command(
+        odoo, cluster, "--update" if update else "--init", ADDON,
+        "--stop-after-init", f"--logfile={log_file}",
+    )  # fmt: skip
+    return subprocess.run(cmd, cwd=REPO).returncode == 0
+
+
+def drop_database(cluster):
+    subprocess.run(
+        [pg_tool("dropdb"), "-h", str(cluster.socket_dir), "-p", str(cluster.port),
+         "-U", DB_USER, "--if-exists", DB_NAME],
+        check=False,
+    )  # fmt: skip
+
+
+def port_in_use(port):
+    with socket.socket() as sock:
+        return sock.connect_ex((HOST, port)) == 0
+
+
+def status(url):
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except OSError:
+        return None
+
+
+def wait_ready(server, base_url):
+    """Wait until every READY_PATHS answers 200; False if Odoo exited."""
+    pending = list(READY_PATHS)
+    while pending:
+        if server.poll() is not None:
+            return False
+        if status(base_url + pending[0]) == 200:
+            pending.pop(0)
+        else:
+            time.sleep(0.5)
+    return True
+
+
+def tail(path, lines=30):
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def banner(base_url, seconds, log_file):
+    print(f"\nsophos_ppu demo ready in {seconds:.0f} s: {base_url}/web/login")
+    print(f"  shop {base_url}/shop, portal {base_url}/my")
+    for login, password, who in LOGINS:
+        print(f"  {login:<10} / {password:<10} {who}")
+    print(f"Odoo log: {log_file}. Ctrl-C stops Odoo.")
+
+
+def stop(server):
+    """Stop Odoo: a terminal's Ctrl-C has reached it already, a `kill` of
+    this script has not."""
+    for signal_to_send in (None, signal.SIGTERM, signal.SIGKILL):
+        if signal_to_send:
+            server.send_signal(signal_to_send)
+        try:
+            server.wait(timeout=10)
+            return
+        except subprocess.TimeoutExpired:
+            pass
+
+
+def serve(odoo, cluster, port, log_file, started):
+    base_url = f"http://localhost:{port}"
+    print(f"Starting Odoo on {base_url} ...")
+    server = subprocess.Popen(
+        odoo_command(
+            odoo, cluster, f"--http-interface={HOST}", f"--http-port={port}",
+            "--gevent-port=0", f"--logfile={log_file}",
+        ),
+        cwd=REPO,
+    )  # fmt: skip
+    try:
+        if not wait_ready(server, base_url):
+            print(f"Odoo stopped before serving:\n{tail(log_file)}")
+            return 1
+        banner(base_url, time.monotonic() - started, log_file)
+        server.wait()
+        print(f"Odoo stopped:\n{tail(log_file)}")
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        stop(server)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--keep", metavar="DIR", help="keep the cluster and database in DIR"
+    )
+    parser.add_argument("--port", type=int, default=8069, help="HTTP port (8069)")
+    parser.add_argument(
+        "--update", action="store_true", help="update the kept database's addon"
+    )
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    try:
+        import odoo
+    except ImportError:
+        print("No demo: 'import odoo' fails for this Python (see 'make install').")
+        return 1
+    if port_in_use(args.port):
+        print(f"Port {args.port} is in use: stop what listens there or use --port.")
+        return 1
+    # Ctrl-C (even where a shell started this with SIGINT ignored) and `kill`
+    # stop the demo the same way; a terminal's Ctrl-C reaches Odoo too.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+
+    work_dir = Path(args.keep or tempfile.mkdtemp(prefix="sophos_ppu_demo_"))
+    work_dir.mkdir(parents=True, exist_ok=True)
+    cluster = Cluster(work_dir)
+    returncode = 1
+    try:
+        installed = cluster.start(DB_NAME)
+        if (not installed or args.update) and not install(
+            odoo, cluster, work_dir / "install.log", installed
+        ):
+            print(f"Installing failed:\n{tail(work_dir / 'install.log')}")
+            if not installed:  # never serve a half-installed database later
+                drop_database(cluster)
+            return 1
+        returncode = serve(odoo, cluster, args.port, work_dir / "odoo.log", started)
+    except KeyboardInterrupt:
+        returncode = 0
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # let the cleanup finish
+        try:
+            cluster.stop()
+        except subprocess.CalledProcessError:
+            print(f"PostgreSQL did not stop cleanly: see {work_dir}/postgresql.log")
+        if args.keep:
+            print(f"Kept in {work_dir} (cluster stopped, database {DB_NAME}).")
+        else:
+            shutil.rmtree(work_dir, ignore_errors=True)
+            print("Demo stopped; its database is removed.")
+    return returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())
