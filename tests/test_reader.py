@@ -604,12 +604,14 @@ def test_consumption_key_and_amounts(write_file):
     rows = [header, [*good(), "CIXA1CSAA"], [*good("EU-2"), None]]
     with_sku, without_sku = read_consumption_file(write_file("csv", rows)).rows
 
-    assert with_sku.consumption_key == ("EU-1", "CIXA1CSAA", JAN_1, JAN_31)
+    quantity = Decimal(25)  # the key carries it: a negative one is a correction
+    assert with_sku.consumption_key == ("EU-1", "CIXA1CSAA", JAN_1, JAN_31, quantity)
     assert without_sku.consumption_key == (
         "EU-2",
         "Intercept X Advanced",
         JAN_1,
         JAN_31,
+        quantity,
     )
     assert with_sku.msrp_amount == Decimal("112.5")
     assert with_sku.cost_amount == Decimal("90.0")
