@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import signal
 import struct
 import subprocess
 import sys
@@ -283,34 +284,50 @@ class Run:
     peak_rss_mb: float
 
 
+# Linux hands a child the peak RSS of the process that spawned it (kept
+# across fork and exec): a tiny helper forks the checker, so its figure is
+# its own and not pytest's.
+_SPAWN = """
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.executable, [sys.executable, "-m", "sophos_ppu.core.cli",
+                              *sys.argv[2:]])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as figures:
+    figures.write(f"{os.waitstatus_to_exitcode(status)} {usage.ru_maxrss}")
+"""
+OUTPUT_KEPT = 1 << 20
+
+
+def _tail(handle) -> str:
+    handle.seek(0, os.SEEK_END)
+    handle.seek(max(0, handle.tell() - OUTPUT_KEPT))
+    return handle.read().decode("utf-8", "replace")
+
+
 def run_checker(path, *args, timeout: float = 300) -> Run:
-    """``python3 -m sophos_ppu.core.cli path *args`` with its own peak RSS."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    """``python3 -m sophos_ppu.core.cli path *args``: exit status, output (its
+    last MiB), seconds and the checker's own peak RSS."""
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.NamedTemporaryFile("r") as figures,
+    ):
         started = time.perf_counter()
         process = subprocess.Popen(
-            [sys.executable, "-m", "sophos_ppu.core.cli", str(path), *map(str, args)],
+            [sys.executable, "-c", _SPAWN, figures.name, str(path), *map(str, args)],
             cwd=REPO,
             stdout=out,
             stderr=err,
+            start_new_session=True,
         )
-        deadline = started + timeout
-        while True:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.perf_counter() > deadline:
-                process.kill()
-                pid, status, usage = os.wait4(process.pid, 0)
-                break
-            time.sleep(0.02)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            raise
         seconds = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return Run(
-            process.returncode,
-            out.read().decode("utf-8", "replace"),
-            err.read().decode("utf-8", "replace"),
-            seconds,
-            usage.ru_maxrss / 1024,
-        )
+        status, peak = figures.read().split()
+        return Run(int(status), _tail(out), _tail(err), seconds, int(peak) / 1024)

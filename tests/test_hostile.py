@@ -38,7 +38,7 @@ def bombs(tmp_path_factory):
         # The case: 4.7 MB unpacking to 1 GiB, 3.2 million rows
         # (rows without references pack 229 times).
         "rows": write_sheet_bomb(folder / "rows.xlsx", GIB, "bare-rows", level=6),
-        # 1.2 million real rows (every cell referenced) in 26 MB: packs as
+        # 1.2 million real rows (every cell referenced) in 31 MB: packs as
         # plainly as a real export; refused by the rows limit, while streaming.
         "dense": write_sheet_bomb(folder / "dense.xlsx", 460 << 20, "rows", level=1),
         # One shared string of 1 GiB, used as an end customer's name.

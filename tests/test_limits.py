@@ -377,3 +377,15 @@ def test_shared_strings_count_is_bounded():
     assert "shared-strings table holds more than 40 texts" in refused(
         data, limits=Limits(max_cells=40)
     )
+
+
+def test_every_xls_sheet_hidden_is_refused():
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("Usage")
+    sheet.write(0, 0, "End User Identifier")
+    sheet.visibility = 1
+    buffer = io.BytesIO()
+    book.save(buffer)
+    assert "Every sheet of the workbook is hidden ('Usage')" in refused(
+        buffer.getvalue(), "usage.xls"
+    )

@@ -215,15 +215,19 @@ def _grid(rows, file_format, **kwargs) -> Grid:
     return Grid(frame, numbers, file_format, **kwargs)
 
 
+def _all_hidden(names) -> ConsumptionFileError:
+    shown = ", ".join(f"'{preflight._short(name)}'" for name in names[:10])
+    return ConsumptionFileError(
+        f"Every sheet of the workbook is hidden ({shown or 'no sheets'}): "
+        "unhide the consumption sheet in Excel and save the file again."
+    )
+
+
 def _xlsx_grids(data: bytes, limits: Limits) -> Iterator[Grid]:
     package = preflight.inspect_xlsx(data, limits)
     visible = package.visible_sheets
     if not visible:
-        names = ", ".join(f"'{preflight._short(s.name)}'" for s in package.sheets)
-        raise ConsumptionFileError(
-            f"Every sheet of the workbook is hidden ({names or 'no sheets'}): "
-            "unhide the consumption sheet in Excel and save the file again."
-        )
+        raise _all_hidden([s.name for s in package.sheets])
     from python_calamine import CalamineWorkbook
 
     workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
@@ -268,6 +272,8 @@ def _xls_grids(data: bytes, limits: Limits) -> Iterator[Grid]:
         verbosity=0,
     )
     try:
+        if book.nsheets and all(getattr(book, "_sheet_visibility", [0])):
+            raise _all_hidden(book.sheet_names())
         for index in range(book.nsheets):
             sheet = book.sheet_by_index(index)
             if sheet.visibility:
