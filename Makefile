@@ -40,3 +40,9 @@ benchmark:
 # Odoo with the demo database on http://localhost:8069 (KEEP=DIR keeps it).
 demo:
 	$(PYTHON) scripts/demo.py $(if $(KEEP),--keep "$(KEEP)")
+
+# Export the addon's terms to sophos_ppu/i18n/sophos_ppu.pot with Odoo's own
+# exporter and merge them into the .po files (new terms left to translate).
+.PHONY: pot
+pot:
+	$(PYTHON) scripts/export_pot.py
