@@ -12,13 +12,32 @@ from odoo.http import Controller, content_disposition, request, route
 
 from odoo.addons.sophos_ppu.core.billing import error_report_csv, error_report_xlsx
 
-REPORT_FORMATS = {
+#: The spreadsheet downloads of the addon: builder and content type.
+TABLE_FORMATS = {
     "csv": (error_report_csv, "text/csv; charset=utf-8"),
     "xlsx": (
         error_report_xlsx,
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ),
 }
+
+
+def table_response(header, rows, extension, filename, sheet_title=None):
+    """A formula-safe .csv or .xlsx download of a table, built on the fly."""
+    build, mimetype = TABLE_FORMATS[extension]
+    if extension == "xlsx" and sheet_title:
+        data = build(header, rows, sheet_title=sheet_title)
+    else:
+        data = build(header, rows)
+    return request.make_response(
+        data,
+        headers=[
+            ("Content-Type", mimetype),
+            ("Content-Length", len(data)),
+            ("Content-Disposition", content_disposition(filename)),
+            ("Cache-Control", "no-store"),
+        ],
+    )
 
 
 class PpuImportReport(Controller):
@@ -29,22 +48,12 @@ class PpuImportReport(Controller):
         methods=["GET"],
     )
     def ppu_import_error_report(self, import_id, extension):
-        if extension not in REPORT_FORMATS:
+        if extension not in TABLE_FORMATS:
             raise NotFound()
         # The user's own rights: record rules (company) and read access.
         batch = request.env["sophos.ppu.import"].browse(import_id).exists()
         if not batch:
             raise NotFound()
         batch.check_access("read")
-        build, mimetype = REPORT_FORMATS[extension]
-        data = build(*batch._ppu_error_report_rows())
         filename = f"{batch.name.replace('/', '-')}-issues.{extension}"
-        return request.make_response(
-            data,
-            headers=[
-                ("Content-Type", mimetype),
-                ("Content-Length", len(data)),
-                ("Content-Disposition", content_disposition(filename)),
-                ("Cache-Control", "no-store"),
-            ],
-        )
+        return table_response(*batch._ppu_error_report_rows(), extension, filename)

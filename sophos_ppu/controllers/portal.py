@@ -26,41 +26,25 @@ Who sees what, and why it is done this way:
   built by ``_ppu_row_values`` leave this controller.
 """
 
-import functools
 import re
-import unicodedata
 from collections import defaultdict
 from datetime import date
 
 from werkzeug.exceptions import NotFound
 
 from odoo.exceptions import AccessError, MissingError
-from odoo.http import content_disposition, request, route
+from odoo.http import request, route
 from odoo.tools import format_date
 
 from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
-from odoo.addons.sophos_ppu.core.billing import error_report_csv, error_report_xlsx
+from odoo.addons.sophos_ppu.models.sale_order import clean_text
 
-STATEMENT_FORMATS = {
-    "csv": (error_report_csv, "text/csv; charset=utf-8"),
-    "xlsx": (
-        error_report_xlsx,
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    ),
-}
+from .import_report import TABLE_FORMATS, table_response
+
 MONTH_RE = re.compile(r"(\d{4})-(\d{2})")
 #: Longest reason accepted in the close request form.
 CLOSE_REASON_MAX_LENGTH = 2000
-
-
-def clean_reason(value):
-    """The typed reason as stored: control characters dropped except line
-    breaks and tabs, line breaks normalised, blanks around stripped."""
-    text = str(value or "").replace("\r\n", "\n").replace("\r", "\n")
-    return "".join(
-        char for char in text if char in "\n\t" or unicodedata.category(char) != "Cc"
-    ).strip()
 
 
 def month_period(month):
@@ -405,7 +389,7 @@ class PpuCustomerPortal(CustomerPortal):
             or subscription_sudo.close_requested_date
         ):
             return request.redirect(url)
-        reason = clean_reason(reason)
+        reason = clean_text(reason, multiline=True)
         if not reason or len(reason) > CLOSE_REASON_MAX_LENGTH:
             error = "too_long" if reason else "missing"
             return request.redirect(f"{url}?close_error={error}#ppu_close_request")
@@ -462,22 +446,15 @@ class PpuCustomerPortal(CustomerPortal):
         the reseller was invoiced for it (posted invoices only); cells a
         spreadsheet would run as formulas are neutralised."""
         period = month_period(month)
-        if extension not in STATEMENT_FORMATS or not period:
+        if extension not in TABLE_FORMATS or not period:
             raise NotFound()
         rows = self._ppu_consumption_sudo([("period_date", "=", period)])
         if not rows:
             raise NotFound()
-        build, mimetype = STATEMENT_FORMATS[extension]
-        if extension == "xlsx":
-            build = functools.partial(build, sheet_title=period.strftime("%Y-%m"))
-        data = build(*self._ppu_statement_table(rows))
         filename = f"sophos-consumption-{period.strftime('%Y-%m')}.{extension}"
-        return request.make_response(
-            data,
-            headers=[
-                ("Content-Type", mimetype),
-                ("Content-Length", len(data)),
-                ("Content-Disposition", content_disposition(filename)),
-                ("Cache-Control", "no-store"),
-            ],
+        return table_response(
+            *self._ppu_statement_table(rows),
+            extension,
+            filename,
+            sheet_title=period.strftime("%Y-%m"),
         )

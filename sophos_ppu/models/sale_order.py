@@ -32,15 +32,28 @@ def _is_valid_email(email):
     return bool(normalized) and "." in normalized.rpartition("@")[2]
 
 
-def clean_text(value):
-    """A typed value as one line of text: control characters (C0, DEL, C1)
-    dropped, line breaks and tabs made spaces, blanks collapsed and stripped."""
+def clean_text(value, multiline=False):
+    """A typed value as stored: control characters (C0, DEL, C1) dropped.
+
+    One line: line breaks and tabs made spaces, blanks collapsed, stripped.
+    ``multiline`` (a reason, a comment): line breaks and tabs kept, line
+    breaks normalised to ``\n``, blanks around stripped."""
+    text = str(value or "")
+    if multiline:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        return "".join(
+            char for char in text if char in "\n\t" or not is_control(char)
+        ).strip()
     text = "".join(
         " " if char.isspace() else char
-        for char in str(value or "")
-        if char.isspace() or unicodedata.category(char) != "Cc"
+        for char in text
+        if char.isspace() or not is_control(char)
     )
     return " ".join(text.split())
+
+
+def is_control(char):
+    return unicodedata.category(char) == "Cc"
 
 
 class SaleOrder(models.Model):
