@@ -246,7 +246,9 @@ class SophosPpuImport(models.Model):
                         "Import %(name)s is %(state)s: only draft or checked "
                         "imports can be checked.",
                         name=batch.name,
-                        state=batch.state,
+                        state=dict(
+                            batch._fields["state"]._description_selection(self.env)
+                        )[batch.state],
                     )
                 )
             batch._ppu_recheck()

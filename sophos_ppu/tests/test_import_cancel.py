@@ -46,5 +46,5 @@ class TestImportCancel(PpuImportCommon):
     def test_cancelled_batch_cannot_be_checked_again(self):
         batch = self.import_rows([self.row("EU-discount")])
         batch.action_cancel()
-        with self.assertRaisesRegex(UserError, "only draft or checked"):
+        with self.assertRaisesRegex(UserError, r"is Cancelled: only draft or checked"):
             batch.action_check()
