@@ -20,7 +20,7 @@ install:
 	$(PYTHON) -m pip install -q -r requirements-dev.txt
 	$(PYTHON) -m pip install -q --no-deps -e .
 
-test: test-core test-odoo
+test: test-core test-odoo test-upgrade
 
 test-core:
 	$(PYTHON) -m pytest -q tests
