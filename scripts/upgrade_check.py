@@ -710,7 +710,7 @@ def main(argv=None):
     if before:
         print_table(before, after)
     print(f"took {time.monotonic() - started:.0f} s")
-    print(f"upgrade check: {checks.passed} passed, {checks.failed} failed")
+    print(f"upgrade: {checks.passed} passed, {checks.failed} failed")
     return 1 if checks.failed else 0
 
 
