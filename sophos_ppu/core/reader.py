@@ -41,6 +41,7 @@ from .model import (
 )
 from .sources import detect_format, iter_grids, load_bytes
 from .values import (
+    ERROR_STARTS,
     EXCEL_ERROR,
     Bad,
     cell_text,
@@ -149,32 +150,35 @@ def _pick_sheet(grids):
     return best[0], best[1]
 
 
-def parse_unique(values: np.ndarray, func, factorized=None) -> tuple[np.ndarray, list]:
+def parse_unique(
+    values: np.ndarray, func, factorized=None, guard=None
+) -> tuple[np.ndarray, list]:
     """(codes, results): ``func`` applied once per distinct value.
 
     ``results[codes[i]]`` is the result for row i; code -1 (blank: None, NaN,
     NaT) picks the last result, ``func(None)``. ``factorized`` is
-    ``pd.factorize(values)`` when already known.
+    ``pd.factorize(values)`` when already known. ``guard`` is (max_chars,
+    too_long): the checks every known column shares, a text past the cell
+    limit (``too_long``) and an Excel error, before ``func``.
     """
     codes, uniques = factorized or pd.factorize(values, use_na_sentinel=True)
-    results = [func(value) for value in uniques]
+    if guard is None:
+        results = [func(value) for value in uniques]
+    else:
+        max_chars, too_long = guard
+        results = []
+        append = results.append
+        for value in uniques:
+            if value.__class__ is str:
+                if len(value) > max_chars:
+                    append(too_long)
+                    continue
+                if value[:1] in ERROR_STARTS and excel_error(value):
+                    append(EXCEL_ERROR)
+                    continue
+            append(func(value))
     results.append(func(None))
     return codes, results
-
-
-def guarded(func, max_chars: int, too_long: Bad):
-    """``func`` behind the checks every known column shares: a text past the
-    cell limit and an Excel error are issues of their own."""
-
-    def parse(value):
-        if isinstance(value, str):
-            if len(value) > max_chars:
-                return too_long
-            if excel_error(value):
-                return EXCEL_ERROR
-        return func(value)
-
-    return parse
 
 
 def spread(results: list, codes: np.ndarray) -> list:
@@ -257,6 +261,7 @@ class _Normaliser:
         self.too_long = Bad(
             f"text longer than {number(limits.max_cell_chars)} characters"
         )
+        self.guard = (self.max_chars, self.too_long)
         self.hidden = np.zeros(self.size, dtype=bool)
         if grid.hidden_rows:
             self.hidden[[n in grid.hidden_rows for n in self.numbers]] = True
@@ -279,10 +284,11 @@ class _Normaliser:
         return self._factorized[index]
 
     def _blank_known_cells(self) -> bool:
-        """Whether a known column has empty cells (maybe Excel errors)."""
+        """Whether a known column has empty cells: calamine hands an Excel
+        error cell over as an empty string."""
         for index in self.map.indexes.values():
             codes, uniques = self.factorized(index)
-            if (codes < 0).any() or any(is_blank(u) for u in uniques):
+            if (codes < 0).any() or (uniques == "").any():
                 return True
         return False
 
@@ -387,13 +393,10 @@ class _Normaliser:
         )
         return spread(results, codes)
 
-    def _guard(self, func):
-        return guarded(func, self.max_chars, self.too_long)
-
     def _parse(self, name, func, required=True):
         index = self.map.indexes[name]
         codes, results = parse_unique(
-            self.raw[index], self._guard(func), self.factorized(index)
+            self.raw[index], func, self.factorized(index), self.guard
         )
         self.values[name] = spread(results, codes)
         if required:
@@ -413,8 +416,9 @@ class _Normaliser:
             index = self.map.indexes[name]
             codes, results = parse_unique(
                 self.raw[index],
-                self._guard(lambda v: parse_amount(v, separator)),
+                lambda v: parse_amount(v, separator),
                 self.factorized(index),
+                self.guard,
             )
             numbers = [r[0] if isinstance(r, tuple) else r for r in results]
             self.values[name] = spread(numbers, codes)

@@ -424,8 +424,8 @@ def _check_open_quotes(rows, numbers, spanning, delimiter) -> None:
 
 def _csv_grids(data: bytes, limits: Limits) -> Iterator[Grid]:
     text, encoding = decode_text(data)
-    body = text.rstrip("\r\n")
-    if max(body.count("\n"), body.count("\r")) >= limits.max_rows:
+    breaks = text.count("\n") or text.count("\r")
+    if breaks + (not text.endswith(("\n", "\r"))) > limits.max_rows:
         raise ConsumptionFileError(
             f"The CSV file has more than {number(limits.max_rows)} rows (the "
             f"limit is {number(limits.max_rows)}): split the file or raise the "
@@ -433,6 +433,6 @@ def _csv_grids(data: bytes, limits: Limits) -> Iterator[Grid]:
         )
     delimiter = sniff_delimiter(text)
     rows, numbers = _csv_records(text, delimiter)
-    del text, body
+    del text
     frame = pd.DataFrame(rows, dtype=object)
     yield Grid(frame, numbers, "csv", encoding=encoding, delimiter=delimiter)

@@ -85,7 +85,8 @@ EXCEL_ERRORS = frozenset(
     #CALC! #FIELD! #BLOCKED! #CONNECT! #BUSY! #UNKNOWN! #EXTERNAL! #PYTHON!""".split()
 )
 
-_ERROR_STARTS = frozenset("# \t\u00a0")
+#: First characters of a cell that may hold an Excel error.
+ERROR_STARTS = frozenset("# \t\u00a0")
 
 # ISO 4217 (List One, 2025): the codes recognised in headers ("Unit Price
 # EUR"), next to amounts ("5.00 USD") and in a Currency column. Funds and
@@ -134,7 +135,7 @@ def excel_error(value) -> str | None:
     """The Excel error a cell holds ("#N/A", "#DIV/0!"...), else None."""
     if (
         isinstance(value, str)
-        and value[:1] in _ERROR_STARTS
+        and value[:1] in ERROR_STARTS
         and len(value) <= 30
         and (text := value.strip().upper()) in EXCEL_ERRORS
     ):
