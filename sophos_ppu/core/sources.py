@@ -38,7 +38,6 @@ import codecs
 import csv
 import io
 import os
-import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -173,10 +172,8 @@ def iter_grids(
     """Grids of the visible sheets, in order; reader failures of every kind
     (panics and MemoryError included) become ConsumptionFileError."""
     readers = {"xlsx": _xlsx_grids, "xls": _xls_grids, "csv": _csv_grids}
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield from readers[file_format](data, limits)
+    try:  # (library warnings go to stderr as Python sends them)
+        yield from readers[file_format](data, limits)
     except ConsumptionFileError:
         raise
     except NOT_OURS:
