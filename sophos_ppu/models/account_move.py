@@ -2,6 +2,7 @@
 from collections import defaultdict
 
 from odoo import api, fields, models
+from odoo.tools import float_is_zero, formatLang
 
 from .billing_guard import refuse_untrusted
 
@@ -64,16 +65,44 @@ class AccountMove(models.Model):
         return posted
 
     def _ppu_send_statement(self):
-        """Mail the reseller its consumption statement with the invoice PDF."""
+        """Mail the reseller its consumption statement with the invoice PDF,
+        posted on the invoice as Odoo's "Send" does: the light layout headed
+        with the document's own name ("Your Invoice", "Your Credit Note")."""
         template = self.env.ref(
             "sophos_ppu.mail_template_ppu_invoice_reseller", raise_if_not_found=False
         )
         if not template:
             return
         for move in self:
-            template.send_mail(
-                move.id, email_layout_xmlid="mail.mail_notification_light"
+            lang = template._render_lang(move.ids)[move.id]
+            move.with_context(
+                model_description=move.with_context(lang=lang).type_name
+            ).message_post_with_source(
+                template,
+                email_layout_xmlid="mail.mail_notification_light",
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+                force_send=False,  # the mail queue sends it, as send_mail did
             )
+
+    def _ppu_quantity_text(self, quantity):
+        """A quantity as people write it: in the reader's language, with the
+        decimals it has (51, 2.5) up to the unit of measure's precision."""
+        digits = self.env["decimal.precision"].precision_get("Product Unit of Measure")
+        used = next(
+            places
+            for places in range(digits + 1)
+            if float_is_zero(
+                quantity - round(quantity, places), precision_digits=digits
+            )
+        )
+        return formatLang(self.env, quantity, digits=used)
+
+    def _ppu_portal_urls(self):
+        """Where the reseller sees this invoice and its PPU subscriptions."""
+        self.ensure_one()
+        base = self.get_base_url()
+        return {"invoice": base + self.get_portal_url(), "ppu": base + "/my/ppu"}
 
     def _ppu_statement(self):
         """Per end customer, its services: [{"end_customer", "lines": [aml],

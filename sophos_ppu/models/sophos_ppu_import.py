@@ -12,13 +12,14 @@ import dataclasses
 import logging
 from bisect import bisect_right
 from collections import defaultdict
+from urllib.parse import urlencode
 
 from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import float_round, format_date, split_every
+from odoo.tools import float_round, format_amount, format_date, split_every
 
 from odoo.addons.sophos_ppu.core import (
     ConsumptionFileError,
@@ -74,6 +75,8 @@ ROW_FIELDS = (
 #: Invoices created per account.move create() call (bounds memory).
 MOVE_CREATE_BATCH = 20
 LINE_BATCH = 5000
+# Rows in error listed in the ops summary (all are in the error report).
+SUMMARY_ERRORS = 10
 
 
 class SophosPpuImport(models.Model):
@@ -917,35 +920,88 @@ class SophosPpuImport(models.Model):
     # ------------------------------------------------------------------
 
     def _ppu_summary(self):
-        """Counts and totals per reseller, for the chatter and the ops mail."""
+        """Counts and totals per reseller, for the chatter and the ops mail:
+        ``summarize_billing``'s dict, each reseller's total also formatted in
+        its currency (``amount_text``), plus the first rows in error
+        (``first_errors``: [(row, reason)]) and the word for the billable
+        rows (billed once the batch is invoiced)."""
         self.ensure_one()
         Line = self.env["sophos.ppu.import.line"]
         entries = []
+        currencies = {}
         for partner, currency, state, count, amount in Line._read_group(
             [("import_id", "=", self.id)],
             ["partner_id", "currency_id", "state"],
             ["__count", "price_subtotal:sum"],
         ):
+            currencies[currency.name] = currency
             entries.extend(
                 [(partner.display_name, currency.name, state, 0)] * (count - 1)
                 + [(partner.display_name, currency.name, state, amount)]
             )
-        return summarize_billing(entries)
+        summary = summarize_billing(entries)
+        for reseller in summary["resellers"]:
+            currency = currencies.get(reseller["currency"])
+            reseller["amount_text"] = (
+                format_amount(self.env, float(reseller["amount"]), currency)
+                if currency
+                else f"{reseller['amount']:.2f}"
+            )
+        summary["first_errors"] = [
+            (line.row_number, line.message or "")
+            for line in Line.search(
+                [("import_id", "=", self.id), ("state", "=", "error")],
+                limit=SUMMARY_ERRORS,
+            )
+        ]
+        summary["billable_label"] = (
+            self.env._("Billed") if self.state == "invoiced" else self.env._("Billable")
+        )
+        return summary
+
+    def _ppu_state_label(self):
+        self.ensure_one()
+        return dict(self._fields["state"]._description_selection(self.env))[self.state]
+
+    def _ppu_url(self):
+        """The batch in the backend, for the ops e-mail."""
+        self.ensure_one()
+        query = urlencode({"model": self._name, "res_id": self.id})
+        return f"{self.get_base_url()}/mail/view?{query}"
+
+    def _ppu_error_report_url(self):
+        self.ensure_one()
+        return f"{self.get_base_url()}/sophos_ppu/import/{self.id}/issues.xlsx"
 
     def _ppu_notify_summary(self):
-        """Post the summary on the batch and mail it to the ops recipients."""
+        """One chatter message per run on the batch, e-mailed to the ops
+        recipients: the summary template rendered and posted as a message
+        (its subject and body), so ops get exactly one e-mail and the batch
+        keeps exactly one trace of the run. Ops recipients that are
+        contacts get no "View" button (they may have no login): the body
+        links the batch and its error report itself."""
         template = self.env.ref(
             "sophos_ppu.mail_template_ppu_import_summary_ops", raise_if_not_found=False
         )
         if not template:
             return
         for batch in self:
-            body = template._render_field("body_html", batch.ids, compute_lang=True)[
-                batch.id
-            ]
-            batch.message_post(body=Markup(body), subtype_xmlid="mail.mt_note")
-            if batch.company_id.ppu_ops_partner_ids:
-                template.send_mail(batch.id)
+            ops = batch.company_id.ppu_ops_partner_ids
+            rendered = {
+                name: template._render_field(name, batch.ids, compute_lang=True)[
+                    batch.id
+                ]
+                for name in ("subject", "body_html")
+            }
+            batch.message_post(
+                body=Markup(rendered["body_html"]),
+                subject=rendered["subject"],
+                partner_ids=ops.ids,
+                message_type="comment" if ops else "notification",
+                subtype_xmlid="mail.mt_comment" if ops else "mail.mt_note",
+                email_layout_xmlid="mail.mail_notification_light",
+                force_send=False,  # the mail queue sends it, as send_mail did
+            )
 
     def _ppu_error_report_rows(self):
         lines = self.line_ids.filtered(lambda line: line.state != "ok")

@@ -15,9 +15,16 @@ from openupgradelib import openupgrade
 
 @openupgrade.migrate()
 def migrate(env, version):
-    # The pre-migration let the update rewrite the ops order e-mail.
+    # The pre-migration let the update rewrite these e-mail templates.
     openupgrade.set_xml_ids_noupdate_value(
-        env, "sophos_ppu", ["mail_template_ppu_order_ops"], True
+        env,
+        "sophos_ppu",
+        [
+            "mail_template_ppu_order_ops",
+            "mail_template_ppu_import_summary_ops",
+            "mail_template_ppu_invoice_reseller",
+        ],
+        True,
     )
     openupgrade.logged_query(
         env.cr,
