@@ -109,7 +109,9 @@ class AccountMove(models.Model):
         "amount"}] ordered by end customer, for the reseller's e-mail."""
         self.ensure_one()
         groups = defaultdict(lambda: self.env["account.move.line"])
-        for line in self.invoice_line_ids:
+        for line in self.invoice_line_ids.filtered(
+            lambda line: line.display_type == "product"
+        ):
             customer = line.ppu_subscription_id.end_customer_id
             groups[customer] |= line
         return [

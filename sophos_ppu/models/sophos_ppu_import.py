@@ -15,7 +15,7 @@ from collections import defaultdict
 from urllib.parse import urlencode
 
 from dateutil.relativedelta import relativedelta
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
@@ -750,7 +750,9 @@ class SophosPpuImport(models.Model):
                 )
                 billed_ids.extend(line["id"] for line in lines)
             with trusted():
-                invoice_ids += Move.create(vals_list).ids
+                invoices = Move.create(vals_list)
+            invoice_ids += invoices.ids
+            self._ppu_log_on_invoices(invoices)
             # Bound memory: what was created is not needed in the cache.
             self.env.flush_all()
             self.env.invalidate_all()
@@ -761,6 +763,32 @@ class SophosPpuImport(models.Model):
         )
         self.env.flush_all()
         return self.env["account.move"].browse(invoice_ids)
+
+    def _ppu_log_on_invoices(self, invoices):
+        """Say on each invoice which batch and file made it, as an internal
+        note: the invoice's fields, PDF and portal page stay free of the
+        batch (resellers never see it; ``invoice_origin`` is left empty on
+        purpose), while accountants find it in the chatter beside the
+        "Consumption File" button."""
+        text = escape(
+            self.env._(
+                "Created from the consumption import %(batch)s (file %(file)s, "
+                "%(period)s)."
+            )
+        )
+        body = Markup("<p>%s</p>") % (
+            text
+            % {
+                "batch": self._get_html_link(),
+                "file": self.filename or "-",
+                "period": self._ppu_period_label(),
+            }
+        )
+        # As superuser, as the invoices were created (one log per invoice,
+        # no notification).
+        invoices.sudo()._message_log_batch(
+            bodies=dict.fromkeys(invoices.ids, body), message_type="notification"
+        )
 
     def _ppu_prepare_invoice_vals(self, partner, currency, lines, cache):
         """Values of one draft invoice (a credit note when its total is
@@ -865,6 +893,19 @@ class SophosPpuImport(models.Model):
             line_vals, amounts["base_lines_to_update"], strict=True
         ):
             vals.update(to_update)
+        # A section per end customer before its lines (lines come ordered by
+        # end customer): the accountant and the reseller read the invoice
+        # customer by customer.
+        commands, customer = [], None
+        for line, vals in zip(lines, line_vals, strict=True):
+            if line["end_customer"] != customer:
+                customer = line["end_customer"]
+                commands.append(
+                    Command.create(
+                        {"display_type": "line_section", "name": customer or "-"}
+                    )
+                )
+            commands.append(Command.create(vals))
         return {
             "move_type": "out_refund" if is_refund else "out_invoice",
             "company_id": company.id,
@@ -876,7 +917,7 @@ class SophosPpuImport(models.Model):
             ).property_payment_term_id.id,
             "ref": cache["ref"],
             "ppu_import_id": self.id,
-            "invoice_line_ids": [Command.create(vals) for vals in line_vals],
+            "invoice_line_ids": commands,
         }
 
     def action_view_invoices(self, invoices=None):

@@ -83,7 +83,9 @@ class TestImportInvoices(PpuImportCommon):
                     "ref": invoice.ref,
                     "invoice_line_ids": [
                         Command.create(
-                            {
+                            {"display_type": "line_section", "name": line.name}
+                            if line.display_type == "line_section"
+                            else {
                                 "product_id": line.product_id.id,
                                 "name": line.name,
                                 "quantity": line.quantity,
@@ -151,7 +153,7 @@ class TestImportInvoices(PpuImportCommon):
 
     def test_invoice_lines_are_labelled_ordered_by_end_customer_and_linked(self):
         batch, other = self.invoice_two_end_customers(quantity=1)
-        lines = batch.invoice_ids.invoice_line_ids
+        lines = batch.invoice_ids.invoice_line_ids.filtered("product_id")
         self.assertEqual(
             lines.mapped("name"),
             [
@@ -173,6 +175,49 @@ class TestImportInvoices(PpuImportCommon):
         self.assertEqual(
             action["url"], f"/web/content/{batch.attachment_id.id}?download=true"
         )
+
+    def test_invoice_lines_are_grouped_by_end_customer_under_sections(self):
+        self._subscription(
+            self.resellers["discount"],
+            "Aardvark Ltd",
+            "EU-aard",
+            self.pricelist_discount,
+        )
+        batch = self.import_rows(
+            [
+                self.row("EU-discount", quantity=3),
+                self.row("EU-aard", quantity=2, description="Intercept X Server"),
+                self.row("EU-discount", quantity=1, sku="X", description="Email"),
+            ],
+        )
+        batch.action_create_invoices()
+        invoice = batch.invoice_ids
+        self.assertEqual(
+            [
+                (line.display_type, line.name.split(" — ")[0])
+                for line in invoice.invoice_line_ids
+            ],
+            [
+                ("line_section", "Aardvark Ltd"),
+                ("product", "Aardvark Ltd"),
+                ("line_section", "Customer discount"),
+                ("product", "Customer discount"),
+                ("product", "Customer discount"),
+            ],
+        )
+        self.assertEqual(invoice.amount_untaxed, 27.0)  # 6 x 4.50
+
+    def test_invoice_says_which_batch_and_file_made_it_to_staff_only(self):
+        batch = self.import_rows([self.row("EU-discount")], filename="oct.csv")
+        batch.action_create_invoices()
+        invoice = batch.invoice_ids
+        note = invoice.message_ids.filtered(lambda m: batch.name in (m.body or ""))
+        self.assertEqual(len(note), 1)
+        self.assertIn("oct.csv", note.body)
+        self.assertIn("October 2026", note.body)
+        self.assertTrue(note.subtype_id.internal)
+        self.assertFalse(invoice.invoice_origin)
+        self.assertNotIn(batch.name, str(invoice.narration or ""))
 
     def test_zero_quantity_rows_are_skipped_visibly(self):
         batch = self.import_rows(
@@ -196,7 +241,10 @@ class TestImportInvoices(PpuImportCommon):
         invoice = batch.invoice_ids
         self.assertEqual(invoice.move_type, "out_invoice")
         self.assertEqual(
-            sorted(invoice.invoice_line_ids.mapped("price_subtotal")), [-9.0, 45.0]
+            sorted(
+                invoice.invoice_line_ids.filtered("product_id").mapped("price_subtotal")
+            ),
+            [-9.0, 45.0],
         )
         self.assertEqual(invoice.amount_untaxed, 36.00)
 
@@ -205,7 +253,7 @@ class TestImportInvoices(PpuImportCommon):
         batch.action_create_invoices()
         refund = batch.invoice_ids
         self.assertEqual(refund.move_type, "out_refund")
-        self.assertEqual(refund.invoice_line_ids.quantity, 5.0)
+        self.assertEqual(refund.invoice_line_ids.filtered("product_id").quantity, 5.0)
         self.assertEqual(refund.amount_untaxed, 18.40)
         self.assertEqual(refund.amount_untaxed_signed, -18.40)
 
