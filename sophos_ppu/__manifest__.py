@@ -44,6 +44,10 @@
         "demo/sophos_ppu_demo.xml",
     ],
     "assets": {
+        "web.assets_frontend": [
+            "sophos_ppu/static/src/js/ppu_end_customer.js",
+            "sophos_ppu/static/src/js/ppu_cart_notification.js",
+        ],
         "web.assets_tests": [
             "sophos_ppu/static/src/js/tours/*.js",
         ],

@@ -77,6 +77,7 @@ class PpuWebsiteSale(WebsiteSale):
         if not order_sudo.ppu_has_lines:
             return request.redirect("/shop/confirm_order")
 
+        request.session["sale_last_order_id"] = order_sudo.id
         errors = {}
         if request.httprequest.method == "POST":
             values = order_sudo._ppu_clean_end_customer_values(post)
@@ -90,6 +91,8 @@ class PpuWebsiteSale(WebsiteSale):
             "sophos_ppu.ppu_end_customer",
             {
                 "website_sale_order": order_sudo,
+                "order": order_sudo,
+                "known_end_customers": order_sudo._ppu_known_end_customer_values(),
                 "values": values,
                 "errors": errors,
                 "countries": request.env["res.country"].sudo().search([]),
@@ -97,8 +100,36 @@ class PpuWebsiteSale(WebsiteSale):
             },
         )
 
+    @route()
+    def shop_payment_validate(self, sale_order_id=None, **post):
+        """A free PPU order lands on website_sale's confirmation page (with
+        its end customer), not on the portal order of a $0.00 sale."""
+        order_sudo = request.website.sale_get_order() if sale_order_id is None else None
+        response = super().shop_payment_validate(sale_order_id=sale_order_id, **post)
+        if (
+            order_sudo
+            and order_sudo.ppu_has_lines
+            and order_sudo.state == "sale"
+            and not order_sudo.amount_total
+            and not order_sudo.get_portal_last_transaction()
+        ):
+            request.session["sale_last_order_id"] = order_sudo.id
+            return request.redirect("/shop/confirmation")
+        return response
+
+    def _get_additional_notification_information(self, line):
+        """The add-to-cart notification says how a PPU line is billed
+        instead of showing its 0.00 (see ppu_cart_notification.js)."""
+        info = super()._get_additional_notification_information(line)
+        if line.product_id.ppu_ok:
+            info["ppu_billing_note"] = request.env._("Billed monthly on consumption")
+        return info
+
     def _ppu_end_customer_form_values(self, order_sudo):
         return {
+            "end_customer_id": str(order_sudo.ppu_end_customer_id.id or "")
+            if order_sudo.ppu_end_customer_id in order_sudo._ppu_known_end_customers()
+            else "",
             "company_name": order_sudo.ppu_end_customer_id.name or "",
             "contact_name": order_sudo.ppu_contact_name or "",
             "email": order_sudo.ppu_contact_email or "",

@@ -13,3 +13,4 @@ from . import sophos_ppu_import_line
 from . import account_move
 from . import account_move_line
 from . import sophos_ppu_import_demo
+from . import website

@@ -118,8 +118,84 @@ class SaleOrder(models.Model):
         text without control characters (see ``clean_text``)."""
         return {
             name: clean_text(values.get(name))
-            for name in (*END_CUSTOMER_MAX_LENGTHS, "country_id")
+            for name in (*END_CUSTOMER_MAX_LENGTHS, "country_id", "end_customer_id")
         }
+
+    def _ppu_known_end_customers(self):
+        """The end customers this order's reseller (its commercial partner)
+        already ordered for in this company, most recent first: those of its
+        confirmed PPU orders and of its subscriptions. As superuser: the
+        reseller reads neither model; never another reseller's.
+
+        :returns: ``res.partner`` recordset
+        """
+        orders, subscriptions = self._ppu_reseller_history()
+        return (orders.ppu_end_customer_id | subscriptions.end_customer_id).exists()
+
+    def _ppu_reseller_history(self):
+        """The confirmed PPU orders (newest first) and the subscriptions
+        (newest first) of this order's reseller in this company, as superuser."""
+        self.ensure_one()
+        reseller = self.partner_id.commercial_partner_id
+        company_domain = [
+            ("partner_id", "child_of", reseller.id),
+            ("company_id", "=", self.company_id.id),
+        ]
+        orders = self.sudo().search(
+            [
+                *company_domain,
+                ("state", "=", "sale"),
+                ("ppu_end_customer_id", "!=", False),
+            ],
+            order="date_order desc, id desc",
+        )
+        subscriptions = (
+            self.env["sophos.ppu.subscription"]
+            .sudo()
+            .search(company_domain, order="id desc")
+        )
+        return orders, subscriptions
+
+    def _ppu_known_end_customer_values(self):
+        """For the checkout dropdown: per known end customer, the values of
+        the form as last ordered (contact, country, End User Identifier)."""
+        orders, subscriptions = self._ppu_reseller_history()
+        result = []
+        for partner in (
+            orders.ppu_end_customer_id | subscriptions.end_customer_id
+        ).exists():
+            last_order = orders.filtered(
+                lambda order, partner=partner: order.ppu_end_customer_id == partner
+            )[:1]
+            identifiers = subscriptions.filtered(
+                lambda sub, partner=partner: sub.end_customer_id == partner
+            ).mapped("end_user_identifier")
+            result.append(
+                {
+                    "id": partner.id,
+                    "company_name": partner.name,
+                    "contact_name": last_order.ppu_contact_name or "",
+                    "email": last_order.ppu_contact_email or partner.email or "",
+                    "phone": last_order.ppu_contact_phone or partner.phone or "",
+                    "country_id": str(
+                        (last_order.ppu_country_id or partner.country_id).id or ""
+                    ),
+                    "end_user_identifier": next(filter(None, identifiers), "")
+                    or last_order.ppu_end_user_identifier
+                    or "",
+                }
+            )
+        return result
+
+    def _ppu_chosen_end_customer(self, end_customer_id):
+        """The known end customer of a form value; empty for none, and for an
+        id that is not one of this reseller's (whatever the browser sent)."""
+        try:
+            partner_id = int(end_customer_id)
+        except (TypeError, ValueError):
+            return self.env["res.partner"]
+        known = self._ppu_known_end_customers()
+        return known.filtered(lambda p: p.id == partner_id)
 
     def _ppu_end_customer_errors(self, values):
         """Check the end-customer form ``values`` (dict of str), cleaned as
@@ -132,6 +208,14 @@ class SaleOrder(models.Model):
         _ = self.env._
         values = self._ppu_clean_end_customer_values(values)
         errors = {}
+        if values["end_customer_id"]:
+            chosen = self._ppu_chosen_end_customer(values["end_customer_id"])
+            if not chosen:
+                errors["end_customer_id"] = _(
+                    "Choose the end customer from the list, or New end customer."
+                )
+            else:
+                values["company_name"] = chosen.name
         if not values["company_name"]:
             errors["company_name"] = _("Enter the end customer's company name.")
         if not values["contact_name"]:
@@ -194,7 +278,12 @@ class SaleOrder(models.Model):
         if self._ppu_identifier_holders(identifier):
             raise UserError(self._ppu_identifier_taken_message())
         country = self._ppu_country(values["country_id"])
-        end_customer = self._ppu_find_end_customer(name, identifier)
+        if values["end_customer_id"]:
+            end_customer = self._ppu_chosen_end_customer(values["end_customer_id"])
+            if not end_customer:
+                raise UserError(self.env._("This end customer is not one of yours."))
+        else:
+            end_customer = self._ppu_find_end_customer(name, identifier)
         if not end_customer:
             end_customer = self.env["res.partner"].create(
                 {
@@ -308,13 +397,14 @@ class SaleOrder(models.Model):
         )
         product = self.env["product.product"].browse(product_id)
         if product.ppu_ok and new_qty > 1:
+            # Returned only: website_sale shows it once, where the cart was
+            # updated (a shop_warning too would repeat it in the cart).
             new_qty = 1
             warning = self.env._(
                 "%(product)s is ordered for one end customer per order: "
                 "place a separate order for each of your end customers.",
-                product=product.display_name,
+                product=product.name,
             )
-            self.shop_warning = warning
         return new_qty, warning
 
     # --- confirmation -------------------------------------------------------

@@ -26,9 +26,21 @@ registry.category("web_tour.tours").add("sophos_ppu_shop_tour", {
                 "#product_details:not(:has(.oe_price:visible)):not(:has(.oe_default_price:visible))",
         },
         {
+            content: "One unit per order: no quantity stepper",
+            trigger: "#product_details:not(:has(.css_quantity)):not(:has(input[name=add_qty]))",
+        },
+        {
+            content: "Shipping times are not promised for a service",
+            trigger: "#o_product_terms_and_share:not(:contains(Shipping)) #ppu_terms",
+        },
+        {
             content: "Add to cart",
             trigger: "#product_details #add_to_cart",
             run: "click",
+        },
+        {
+            content: "The notification says how it is billed, not $ 0.00",
+            trigger: ".toast-body:contains(Billed monthly on consumption):not(:contains(0.00))",
         },
         tourUtils.goToCart(),
         {
@@ -41,17 +53,9 @@ registry.category("web_tour.tours").add("sophos_ppu_shop_tour", {
             trigger: "#cart_products:not(:has([name=website_sale_cart_line_price]))",
         },
         {
-            content: "Try to order it twice (for a second end customer)",
-            trigger: ".o_cart_product:has(a:contains(Sophos CyberSecurity)) a.js_add_cart_json[title='Add one']",
-            run: "click",
-        },
-        {
-            content: "The cart says one order is for one end customer",
-            trigger: "#data_warning:contains(one end customer per order)",
-        },
-        {
-            content: "The quantity stays 1",
-            trigger: ".o_cart_product input.js_quantity[value='1']",
+            content: "One unit, without - / + buttons",
+            trigger:
+                ".o_cart_product:has(a:contains(Sophos CyberSecurity)):not(:has(.js_add_cart_json)) [name=website_sale_cart_line_quantity] span:contains(1)",
         },
         {
             content: "The cart explains the zero total",
@@ -59,8 +63,20 @@ registry.category("web_tour.tours").add("sophos_ppu_shop_tour", {
         },
         tourUtils.goToCheckout(),
         {
-            content: "Checkout asks for the end customer",
-            trigger: "form#ppu_end_customer_form",
+            content: "Checkout asks for the end customer, a step of the checkout",
+            trigger: ".o_wizard .o_wizard_step_active:contains(End customer)",
+        },
+        {
+            content: "Nothing is delivered or paid: no such steps",
+            trigger: ".o_wizard:not(:contains(Delivery)):not(:contains(Payment)):contains(Confirm)",
+        },
+        {
+            content: "The order summary is beside the form",
+            trigger: "#o_wsale_total_accordion:contains(Order summary)",
+        },
+        {
+            content: "A first order: no end customers to choose from yet",
+            trigger: "form#ppu_end_customer_form:not(:has(select[name=end_customer_id]))",
         },
         {
             trigger: "input[name=company_name]",
@@ -116,6 +132,10 @@ registry.category("web_tour.tours").add("sophos_ppu_shop_tour", {
             run: "click",
         },
         {
+            content: "The last step is Confirm",
+            trigger: ".o_wizard .o_wizard_step_active:contains(Confirm)",
+        },
+        {
             content: "The confirmation step recalls the end customer",
             trigger: "#ppu_end_customer_on_payment:contains(Globex Corporation)",
         },
@@ -135,12 +155,16 @@ registry.category("web_tour.tours").add("sophos_ppu_shop_tour", {
             run: "click",
         },
         {
-            content: "The reseller lands on its confirmed order",
-            trigger: "#portal_sale_content",
+            content: "The reseller lands on the shop's confirmation",
+            trigger: "#ppu_confirmation:contains(Thank you for your order)",
         },
         {
-            content: "Wait for the order's chatter (its assets load lazily)",
-            trigger: "#chatterRoot:shadow .o-mail-Chatter",
+            content: "It names the end customer",
+            trigger: "#ppu_end_customer_on_confirmation:contains(Globex Corporation)",
+        },
+        {
+            content: "No empty payment information",
+            trigger: "body:not(:contains(Payment Information))",
         },
     ],
 });
