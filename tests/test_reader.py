@@ -468,6 +468,26 @@ def test_each_bad_cell_of_a_row_is_an_issue(fmt, write_file):
     assert len(result.rows) == 1
 
 
+def test_rows_with_issues_keep_every_cell_as_text(fmt, write_file):
+    rows = [
+        HEADER + ["Customer Name"],
+        good("EU-1") + ["Acme"],
+        good("EU-2", quantity="x", end="soon") + ["Helios BV"],
+    ]
+    result = read_consumption_file(write_file(fmt, rows))
+
+    assert list(result.issue_cells) == [3]
+    cells = result.issue_cells[3]
+    assert cells["End User Identifier"] == "EU-2"
+    assert cells["Customer Name"] == "Helios BV"
+    assert cells["Product Description"] == "Intercept X Advanced"
+    assert cells["Total Quantity"] == "x"
+    assert cells["End Date"] == "soon"
+    assert cells["Unit Price"] == "3.6"
+    assert list(cells)[:3] == ["End User Identifier", "Start Date", "End Date"]
+    assert result.headers == HEADER + ["Customer Name"]
+
+
 def test_issue_reads_as_a_sentence():
     issue = RowIssue(14, "Unit MSRP", "abc", "not a number")
     assert str(issue) == "row 14, column 'Unit MSRP': 'abc' is not a number"

@@ -124,6 +124,11 @@ class ConsumptionFileResult:
     #: {row number: the earlier row number it repeats cell for cell}; the
     #: repeating rows stay in ``rows`` (or ``issues``): ops confirm them.
     repeats: dict[int, int] = field(default_factory=dict)
+    #: {row number: {header: the cell as text}} of every row with issues:
+    #: all its non-blank cells, so that nothing of a bad row is lost.
+    issue_cells: dict[int, dict[str, str]] = field(default_factory=dict)
+    #: The file's column names, left to right.
+    headers: list[str] = field(default_factory=list)
 
     @property
     def invalid_row_numbers(self) -> list[int]:

@@ -115,6 +115,7 @@ def _read(source, filename, currency, limits):
     normaliser = _Normaliser(body, numbers, column_map, grid, limits)
     del body
     rows, issues, skipped, row_count = normaliser.run()
+    issue_cells = normaliser.issue_cells
     if not row_count:
         raise ConsumptionFileError(
             f"The file has no data rows below its header (row {header_number})."
@@ -133,6 +134,8 @@ def _read(source, filename, currency, limits):
         price_currency=column_map.price_currency,
         notes=normaliser.notes,
         repeats=normaliser.repeats,
+        issue_cells=issue_cells,
+        headers=[column_map.headers[i] for i in sorted(column_map.headers)],
     )
 
 
@@ -267,6 +270,7 @@ class _Normaliser:
             self.hidden[[n in grid.hidden_rows for n in self.numbers]] = True
         self.long_extras: dict[int, np.ndarray] = {}
         self.repeats: dict[int, int] = {}
+        self.issue_cells: dict[int, dict[str, str]] = {}
         self._factorized: dict[int, tuple] = {}
         if grid.error_cells is not None and self._blank_known_cells():
             columns = {index + 1 for index in column_map.indexes.values()}
@@ -518,7 +522,20 @@ class _Normaliser:
                 )
             else:
                 issues += self._row_issues(i)
+                self.issue_cells[numbers[i]] = self._row_cells(i)
         return rows, issues
+
+    def _row_cells(self, i) -> dict[str, str]:
+        """Every non-blank cell of row i as text, by header, left to right
+        (cut like an issue's value)."""
+        cells = {}
+        for index, header in self.map.headers.items():
+            text = cell_text(self.raw[index][i]) if index in self.raw else None
+            if text:
+                if len(text) > ISSUE_VALUE_CHARS:
+                    text = text[:ISSUE_VALUE_CHARS] + "…"
+                cells[header] = text
+        return cells
 
     def _issue(self, i, index, reason) -> RowIssue:
         raw = self.raw[index][i] if index in self.raw else None

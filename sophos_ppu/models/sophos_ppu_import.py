@@ -266,6 +266,8 @@ class SophosPpuImport(models.Model):
         lines = self.env["sophos.ppu.import.line"].search(
             [("import_id", "=", self.id), ("billed", "=", False)]
         )
+        # Rows that could not be read and that ops corrected are read again.
+        lines.filtered("parse_error")._ppu_revalidate()
         rows = lines.read(list(set(ROW_FIELDS) | set(CHECK_FIELDS)), load=None)
         results = self._ppu_check_rows(rows)
         # Write what changed, one write per distinct set of values.
@@ -920,6 +922,21 @@ class SophosPpuImport(models.Model):
             "invoice_line_ids": commands,
         }
 
+    def action_view_lines(self, state=None):
+        """The batch's rows, only those in ``state`` ('ok', 'error',
+        'duplicate') when given: what the batch's counts open."""
+        self.ensure_one()
+        action = self.env["ir.actions.actions"]._for_xml_id(
+            "sophos_ppu.sophos_ppu_import_line_action"
+        )
+        state = state or self.env.context.get("ppu_line_state")
+        action["display_name"] = self.name
+        action["domain"] = [("import_id", "=", self.id)]
+        action["context"] = {"hide_import": True}
+        if state:
+            action["context"][f"search_default_{state}"] = 1
+        return action
+
     def action_view_invoices(self, invoices=None):
         self.ensure_one()
         invoices = self.invoice_ids if invoices is None else invoices
@@ -1045,38 +1062,57 @@ class SophosPpuImport(models.Model):
             )
 
     def _ppu_error_report_rows(self):
+        """The rows with issues: the screens' columns (under the rows list's
+        names), then one column per column of the file with the cells as
+        read. Dates stay dates, empty cells stay empty."""
         lines = self.line_ids.filtered(lambda line: line.state != "ok")
-        header = [
-            self.env._("Row"),
-            self.env._("End User Identifier"),
-            self.env._("End Customer"),
-            self.env._("Product Description"),
-            self.env._("Start Date"),
-            self.env._("End Date"),
-            self.env._("Quantity"),
-            self.env._("Unit MSRP"),
-            self.env._("Unit Price"),
-            self.env._("Status"),
-            self.env._("Reason"),
-            self.env._("Values as read"),
+        Line = self.env["sophos.ppu.import.line"]
+        columns = [
+            "row_number",
+            "end_user_identifier",
+            "end_customer_name",
+            "state",
+            "message",
+            "partner_id",
+            "product_description",
+            "start_date",
+            "end_date",
+            "quantity",
+            "unit_msrp",
+            "unit_cost",
+            "file_currency_id",
         ]
-        states = dict(lines._fields["state"]._description_selection(self.env))
+        labels = {
+            name: description["string"]
+            for name, description in Line.fields_get(
+                columns, attributes=["string"]
+            ).items()
+        }
+        states = dict(Line._fields["state"]._description_selection(self.env))
+        raw = [line._ppu_raw_cells() for line in lines]
+        file_columns = list(dict.fromkeys(name for cells in raw for name in cells))
+        header = [labels[name] for name in columns] + [
+            self.env._("%(column)s (file)", column=name) for name in file_columns
+        ]
+
+        def cell(line, name):
+            value = line[name]
+            if line.parse_error and name in (line.correction_pending or ""):
+                return None  # unreadable in the file, not corrected yet
+            if name == "state":
+                return states[value]
+            if isinstance(value, models.BaseModel):
+                return (
+                    value.display_name if name == "partner_id" else value.name
+                ) or None
+            if value is False and Line._fields[name].type not in ("float", "monetary"):
+                return None
+            return value
+
         rows = [
-            [
-                line.row_number,
-                line.end_user_identifier,
-                line.end_customer_name,
-                line.product_description,
-                line.start_date and line.start_date.isoformat(),
-                line.end_date and line.end_date.isoformat(),
-                line.quantity,
-                line.unit_msrp,
-                line.unit_cost,
-                states[line.state],
-                line.message,
-                line.raw_values,
-            ]
-            for line in lines
+            [cell(line, name) for name in columns]
+            + [cells.get(name) for name in file_columns]
+            for line, cells in zip(lines, raw, strict=True)
         ]
         return header, rows
 

@@ -2,16 +2,49 @@
 import json
 from collections import defaultdict
 
+from markupsafe import Markup, escape
+
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from odoo.addons.sophos_ppu.core.billing import consumption_key
+from odoo.addons.sophos_ppu.core.values import Bad, parse_amount, parse_date
 
 from .billing_guard import is_trusted, refuse_untrusted, trusted
 
 #: What ops may change on a row themselves: the subscription of a row that
 #: cannot be billed, then check again. Everything else is the checks' result.
 USER_WRITABLE = ("subscription_id",)
+#: What ops may correct on a row that could not be read, before checking again.
+CORRECTABLE = (
+    "end_user_identifier",
+    "end_customer_name",
+    "product_description",
+    "sku",
+    "start_date",
+    "end_date",
+    "quantity",
+    "unit_msrp",
+    "unit_cost",
+    "file_currency_id",
+)
+#: The line's text fields filled from the cells of a row that could not be
+#: read (the core's column names -> line fields).
+TEXT_COLUMNS = {
+    "end_user_identifier": "end_user_identifier",
+    "end_customer_name": "end_customer_name",
+    "partner_name": "file_partner_name",
+    "partner_identifier": "file_partner_ref",
+    "product_description": "product_description",
+    "sku": "sku",
+}
+#: The same for dates and amounts, kept when the cell reads as one.
+DATE_COLUMNS = {"start_date": "start_date", "end_date": "end_date"}
+AMOUNT_COLUMNS = {
+    "quantity": "quantity",
+    "unit_msrp": "unit_msrp",
+    "unit_price": "unit_cost",
+}
 
 
 class SophosPpuImportLine(models.Model):
@@ -38,11 +71,21 @@ class SophosPpuImportLine(models.Model):
         check_company=True,
     )
     company_id = fields.Many2one("res.company", required=True, index=True)
-    period_date = fields.Date(related="import_id.period_date")
+    period_date = fields.Date(
+        related="import_id.period_date", store=True, string="Billing Month"
+    )
     parent_state = fields.Selection(related="import_id.state", string="Import Status")
-    row_number = fields.Integer(string="Row", help="Row number in the file.")
+    row_number = fields.Integer(
+        string="Row", help="Row number in the file.", aggregator=False
+    )
     raw_values = fields.Text(
-        string="Values as read", help="The row as read from the file (JSON)."
+        string="Values as read (JSON)", help="The row as read from the file (JSON)."
+    )
+    raw_values_html = fields.Html(
+        string="Values as read",
+        compute="_compute_raw_values_html",
+        sanitize=False,
+        help="The row as read from the file, one line per column.",
     )
     # Parsed values
     end_user_identifier = fields.Char(string="End User Identifier", index=True)
@@ -58,10 +101,13 @@ class SophosPpuImportLine(models.Model):
     start_date = fields.Date()
     end_date = fields.Date()
     quantity = fields.Float(digits="Product Unit of Measure")
-    unit_msrp = fields.Float(string="Unit MSRP", digits="Product Price")
+    unit_msrp = fields.Float(
+        string="Unit MSRP", digits="Product Price", aggregator=None
+    )
     unit_cost = fields.Float(
         string="Cost",
         digits="Product Price",
+        aggregator=None,
         help="The file's Unit Price: the distributor's cost.",
     )
     file_currency_id = fields.Many2one(
@@ -74,8 +120,21 @@ class SophosPpuImportLine(models.Model):
         index=True,
         help="End user, service and service dates: billed once per company.",
     )
+    correction_pending = fields.Char(
+        readonly=True,
+        copy=False,
+        help="Fields of a row that could not be read whose cells ops have not "
+        "corrected yet (comma-separated; '*' when the reason is elsewhere).",
+    )
+    corrected = fields.Boolean(
+        readonly=True,
+        copy=False,
+        help="Ops corrected values of the row: the next check reads it again.",
+    )
     parse_error = fields.Boolean(
-        help="The row could not be read: fix the file and import it again."
+        string="Unreadable",
+        help="The row could not be read: correct its values on the row and "
+        "check again (or fix the file and import it again).",
     )
     # Matching and pricing
     subscription_id = fields.Many2one(
@@ -100,11 +159,33 @@ class SophosPpuImportLine(models.Model):
     )
     pricelist_id = fields.Many2one(related="subscription_id.pricelist_id")
     pricelist_item_id = fields.Many2one(
-        "product.pricelist.item", string="Rule", ondelete="set null"
+        "product.pricelist.item", string="Pricelist Rule", ondelete="set null"
+    )
+    rule_note = fields.Char(
+        related="pricelist_item_id.ppu_billing_note",
+        string="Rule",
+        help="What the pricelist rule that priced the row does.",
     )
     currency_id = fields.Many2one("res.currency", string="Currency")
-    price_unit = fields.Float(string="Unit Price", digits="Product Price")
-    price_subtotal = fields.Monetary(string="Subtotal", currency_field="currency_id")
+    price_unit = fields.Float(
+        string="Unit Price", digits="Product Price", aggregator=None
+    )
+    # Never summed as is: rows of one group may be billed in several
+    # currencies (like Odoo's amount_currency); price_subtotal_company is.
+    price_subtotal = fields.Monetary(
+        string="Subtotal", currency_field="currency_id", aggregator=None
+    )
+    company_currency_id = fields.Many2one(
+        related="company_id.currency_id", string="Company Currency"
+    )
+    price_subtotal_company = fields.Monetary(
+        string="Subtotal (company currency)",
+        currency_field="company_currency_id",
+        compute="_compute_price_subtotal_company",
+        store=True,
+        help="The subtotal converted to the company currency at the rate of "
+        "the billing month's first day: what group totals add up.",
+    )
     state = fields.Selection(
         [("ok", "OK"), ("error", "Error"), ("duplicate", "Duplicate")],
         default="error",
@@ -150,6 +231,55 @@ class SophosPpuImportLine(models.Model):
             """
         )
 
+    @api.depends("import_id.name", "row_number")
+    def _compute_display_name(self):
+        for line in self:
+            line.display_name = self.env._(
+                "%(batch)s – row %(row)s",
+                batch=line.import_id.name or "",
+                row=line.row_number,
+            )
+
+    @api.depends("raw_values")
+    def _compute_raw_values_html(self):
+        for line in self:
+            try:
+                values = json.loads(line.raw_values or "{}")
+            except ValueError:
+                values = {"": line.raw_values}
+            if not isinstance(values, dict) or not values:
+                line.raw_values_html = False
+                continue
+            line.raw_values_html = Markup(
+                '<table class="table table-sm o_ppu_raw_values"><tbody>%s</tbody>'
+                "</table>"
+            ) % Markup().join(
+                Markup("<tr><th>%s</th><td>%s</td></tr>")
+                % (escape(name), escape("" if value is None else value))
+                for name, value in values.items()
+            )
+
+    @api.depends("price_subtotal", "currency_id", "company_id", "period_date")
+    def _compute_price_subtotal_company(self):
+        rates = {}
+        for line in self:
+            company = line.company_id
+            currency = line.currency_id
+            if not currency or not company or currency == company.currency_id:
+                line.price_subtotal_company = line.price_subtotal
+                continue
+            key = (currency, company, line.period_date)
+            if key not in rates:
+                rates[key] = currency._get_conversion_rate(
+                    currency,
+                    company.currency_id,
+                    company,
+                    line.period_date or fields.Date.context_today(line),
+                )
+            line.price_subtotal_company = company.currency_id.round(
+                line.price_subtotal * rates[key]
+            )
+
     @api.depends("invoice_line_ids")
     def _compute_invoice_line(self):
         for line in self:
@@ -162,6 +292,22 @@ class SophosPpuImportLine(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        if not is_trusted() and set(vals) & set(CORRECTABLE):
+            # Ops correct the values of rows that could not be read, then check.
+            self._ppu_check_correctable()
+            with trusted():
+                for line in self:
+                    pending = set(
+                        filter(None, (line.correction_pending or "").split(","))
+                    )
+                    pending -= set(vals) | {"*"}
+                    super(SophosPpuImportLine, line).write(
+                        {
+                            "correction_pending": ",".join(sorted(pending)),
+                            "corrected": True,
+                        }
+                    )
+                return super().write(vals)
         refuse_untrusted(self, vals, USER_WRITABLE)
         if "subscription_id" in vals and not is_trusted():
             self._ppu_check_fixable()
@@ -191,6 +337,72 @@ class SophosPpuImportLine(models.Model):
                         batch=line.import_id.name,
                     )
                 )
+
+    def _ppu_check_correctable(self):
+        """Only rows that could not be read, in a batch not invoiced yet."""
+        for line in self:
+            if (
+                not line.parse_error
+                or line.billed
+                or line.import_id.state not in ("draft", "checked")
+            ):
+                raise AccessError(
+                    self.env._(
+                        "Row %(row)s of import %(batch)s cannot be corrected: "
+                        "only rows that could not be read, in an import not "
+                        "invoiced yet, can be corrected by hand.",
+                        row=line.row_number,
+                        batch=line.import_id.name,
+                    )
+                )
+
+    def _ppu_revalidate(self):
+        """Rows that could not be read, corrected by hand: those whose values
+        are now complete and consistent become readable rows again, under
+        their consumption key; the others say what is still missing."""
+        labels = {name: self._fields[name].string for name in CORRECTABLE}
+        for line in self.filtered("parse_error"):
+            pending = [
+                name for name in (line.correction_pending or "").split(",") if name
+            ]
+            if not line.corrected:
+                continue  # never corrected: the file's reasons stay
+            missing = [
+                labels.get(name, name)
+                for name in (
+                    "end_user_identifier",
+                    "product_description",
+                    "start_date",
+                    "end_date",
+                )
+                if not line[name]
+            ] + [labels.get(name, name) for name in pending if name != "*"]
+            if missing:
+                reason = self.env._(
+                    "Row %(row)s: %(fields)s missing.",
+                    row=line.row_number,
+                    fields=", ".join(missing),
+                )
+            elif line.end_date < line.start_date:
+                reason = self.env._(
+                    "Row %(row)s: the end date is before the start date.",
+                    row=line.row_number,
+                )
+            else:
+                reason = False
+            if reason:
+                if line.message != reason:
+                    line._ppu_write({"message": reason})
+                continue
+            line._ppu_write(
+                {
+                    "parse_error": False,
+                    "message": False,
+                    "corrected": False,
+                    "correction_pending": False,
+                    "consumption_key": consumption_key(*line._ppu_source_row()),
+                }
+            )
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_billed(self):
@@ -262,6 +474,21 @@ class SophosPpuImportLine(models.Model):
         self.import_id.action_check()
         return True
 
+    def _ppu_raw_cells(self):
+        """The row's cells as read, {column: text}."""
+        self.ensure_one()
+        try:
+            values = json.loads(self.raw_values or "{}")
+        except ValueError:
+            return {}
+        if not isinstance(values, dict):
+            return {}
+        return {
+            str(name): "" if value is None else str(value)
+            for name, value in values.items()
+            if value not in (None, "")
+        }
+
     def _ppu_source_row(self):
         """The arguments of ``consumption_key`` for this row as read."""
         self.ensure_one()
@@ -285,6 +512,7 @@ class SophosPpuImportLine(models.Model):
             .search([])
         }
         values = []
+        order = {header: i for i, header in enumerate(getattr(result, "headers", []))}
         for row in result.rows:
             currency_id = company.currency_id.id
             message = False
@@ -300,7 +528,9 @@ class SophosPpuImportLine(models.Model):
                 {
                     "row_number": row.row_number,
                     "raw_values": json.dumps(
-                        _raw_row(row), default=str, ensure_ascii=False
+                        _raw_row(row, result.columns, order),
+                        default=str,
+                        ensure_ascii=False,
                     ),
                     "end_user_identifier": row.end_user_identifier,
                     "end_customer_name": row.end_customer_name,
@@ -325,15 +555,17 @@ class SophosPpuImportLine(models.Model):
         issues = defaultdict(list)
         for issue in result.issues:
             issues[issue.row_number].append(issue)
+        issue_cells = getattr(result, "issue_cells", None) or {}
         for row_number, row_issues in issues.items():
+            cells = issue_cells.get(row_number) or {
+                issue.column: issue.value for issue in row_issues
+            }
             values.append(
                 {
                     "row_number": row_number,
-                    "raw_values": json.dumps(
-                        {issue.column: issue.value for issue in row_issues},
-                        default=str,
-                        ensure_ascii=False,
-                    ),
+                    "raw_values": json.dumps(cells, default=str, ensure_ascii=False),
+                    **_readable_cells(cells, result.columns),
+                    "correction_pending": _bad_fields(row_issues, result.columns),
                     "parse_error": True,
                     "message": "; ".join(str(issue) for issue in row_issues),
                     "subscription_id": False,
@@ -344,10 +576,11 @@ class SophosPpuImportLine(models.Model):
         return values
 
 
-def _raw_row(row):
-    """The row's values by field name, as read (extra columns included)."""
+def _raw_row(row, columns, order):
+    """The row's values by the file's column names, as read (extra columns
+    included)."""
     raw = {
-        name: getattr(row, name)
+        columns.get(name, name): value
         for name in (
             "end_user_identifier",
             "end_customer_name",
@@ -362,6 +595,39 @@ def _raw_row(row):
             "unit_price",
             "currency",
         )
+        if (value := getattr(row, name)) is not None
     }
     raw.update(row.extra or {})
-    return raw
+    return dict(sorted(raw.items(), key=lambda item: order.get(item[0], len(order))))
+
+
+def _readable_cells(cells, columns):
+    """The line values that the cells of a row that could not be read still
+    give: its texts, and its dates and amounts that read as such."""
+    values = {}
+    for name, field_name in TEXT_COLUMNS.items():
+        text = cells.get(columns.get(name))
+        if text:
+            values[field_name] = text
+    for name, field_name in DATE_COLUMNS.items():
+        parsed = parse_date(cells.get(columns.get(name)))
+        if parsed and not isinstance(parsed, Bad):
+            values[field_name] = parsed
+    for name, field_name in AMOUNT_COLUMNS.items():
+        parsed = parse_amount(cells.get(columns.get(name)))
+        if parsed and not isinstance(parsed, Bad):
+            values[field_name] = float(parsed[0])
+    return values
+
+
+def _bad_fields(issues, columns):
+    """The line fields of the cells with issues, for ops to correct ("*" when
+    no cell of the row is one ops can correct)."""
+    by_header = {header: name for name, header in columns.items()}
+    line_fields = {**TEXT_COLUMNS, **DATE_COLUMNS, **AMOUNT_COLUMNS}
+    bad = {
+        line_fields.get(by_header.get(issue.column))
+        for issue in issues
+        if line_fields.get(by_header.get(issue.column)) in CORRECTABLE
+    }
+    return ",".join(sorted(bad)) or "*"

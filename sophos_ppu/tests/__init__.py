@@ -10,6 +10,7 @@ from . import test_import_duplicates
 from . import test_import_cancel
 from . import test_import_mails
 from . import test_import_report
+from . import test_import_review
 from . import test_checkout_guards
 from . import test_checkout_steps
 from . import test_import_integrity

@@ -47,11 +47,13 @@ class TestImportErrorReport(PpuImportCommon, HttpCase):
         self.assertIn("-issues.csv", response.headers["Content-Disposition"])
         rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
         self.assertEqual(len(rows), 2)
-        self.assertEqual(rows[0][:3], ["Row", "End User Identifier", "End Customer"])
+        self.assertEqual(
+            rows[0][:3], ["Row", "End User Identifier", "End Customer (file)"]
+        )
         self.assertEqual(rows[1][:3], ["3", "'=HYPERLINK(1)", "'@evil"])
-        self.assertEqual(rows[1][9], "Error")
+        self.assertEqual(rows[1][3], "Error")
         self.assertTrue(
-            rows[1][10].startswith("No subscription has End User Identifier")
+            rows[1][4].startswith("No subscription has End User Identifier")
         )
 
     def test_csv_report_neutralises_formulas_after_a_separator_or_a_newline(self):
