@@ -1,31 +1,28 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-"""18.0.1.1.0: a Sophos correction (negative quantity) is billed under a key
-of its own, the consumption key followed by its quantity (see
-``sophos_ppu.core.billing.consumption_key``).
+"""18.0.1.1.0
 
-Keys of consumptions (positive or zero quantity) do not change, so what was
-billed before the upgrade stays billed once: uploading the same file again
-finds its rows billed. Corrections already billed keep being billed once
-under their new key; those that 18.0.1.0.0 refused as "same consumption"
-can now be billed by checking their batch again or uploading their file.
+Keys. A Sophos correction (negative quantity) is billed under a key of its
+own, the consumption key followed by its quantity (see
+``sophos_ppu.core.billing.consumption_key``). Keys of consumptions (positive
+or zero quantity) do not change, so what was billed before the upgrade stays
+billed once: uploading the same file again finds its rows billed.
+Corrections already billed keep being billed once under their new key; those
+that 18.0.1.0.0 refused as "same consumption" can now be billed by checking
+their batch again or uploading their file.
+
+E-mails. The templates of ``REFRESHED_FILES`` changed (the ops order e-mail
+falls back to the end customer's own e-mail and phone). They are
+``noupdate``, which a module update never rewrites: they are loaded again
+here, replacing any change made to them in the database.
 """
 
 from openupgradelib import openupgrade
 
+REFRESHED_FILES = ("data/mail_template_order.xml",)
+
 
 @openupgrade.migrate()
 def migrate(env, version):
-    # The pre-migration let the update rewrite these e-mail templates.
-    openupgrade.set_xml_ids_noupdate_value(
-        env,
-        "sophos_ppu",
-        [
-            "mail_template_ppu_order_ops",
-            "mail_template_ppu_import_summary_ops",
-            "mail_template_ppu_invoice_reseller",
-        ],
-        True,
-    )
     openupgrade.logged_query(
         env.cr,
         """
@@ -36,3 +33,5 @@ def migrate(env, version):
            AND consumption_key IS NOT NULL
         """,
     )
+    for filename in REFRESHED_FILES:
+        openupgrade.load_data(env, "sophos_ppu", filename)
