@@ -11,14 +11,15 @@ that 18.0.1.0.0 refused as "same consumption" can now be billed by checking
 their batch again or uploading their file.
 
 E-mails. The templates of ``REFRESHED_FILES`` changed (the ops order e-mail
-falls back to the end customer's own e-mail and phone). They are
+falls back to the end customer's own e-mail and phone; the ops import summary
+and the reseller statement say more). They are
 ``noupdate``, which a module update never rewrites: they are loaded again
 here, replacing any change made to them in the database.
 """
 
 from openupgradelib import openupgrade
 
-REFRESHED_FILES = ("data/mail_template_order.xml",)
+REFRESHED_FILES = ("data/mail_template_order.xml", "data/mail_template_import.xml")
 
 
 @openupgrade.migrate()
