@@ -3,7 +3,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools import plaintext2html
+from odoo.tools import format_date, plaintext2html
 from odoo.tools.sql import escape_psql
 
 from odoo.addons.sophos_ppu.core.billing import normalise_identifier
@@ -79,6 +79,15 @@ class SophosPpuSubscription(models.Model):
     import_line_ids = fields.One2many(
         "sophos.ppu.import.line", "subscription_id", string="Consumption"
     )
+    import_line_count = fields.Integer(
+        string="Consumption Rows", compute="_compute_ppu_stats"
+    )
+    invoice_count = fields.Integer(string="Invoices", compute="_compute_ppu_stats")
+    last_billed_month = fields.Char(
+        string="Last Billed Month",
+        compute="_compute_ppu_stats",
+        help="Billing month of the latest import that billed this subscription.",
+    )
     date_start = fields.Date(
         string="Since",
         compute="_compute_date_start",
@@ -106,6 +115,68 @@ class SophosPpuSubscription(models.Model):
                     [subscription.end_customer_id.name, subscription.product_id.name],
                 )
             )
+
+    def _compute_ppu_stats(self):
+        rows, billed, invoices = {}, {}, {}
+        if self.ids:
+            Line = self.env["sophos.ppu.import.line"]
+            for subscription, count in Line._read_group(
+                [("subscription_id", "in", self.ids)], ["subscription_id"], ["__count"]
+            ):
+                rows[subscription.id] = count
+            for subscription, month in Line._read_group(
+                [("subscription_id", "in", self.ids), ("billed", "=", True)],
+                ["subscription_id"],
+                ["period_date:max"],
+            ):
+                billed[subscription.id] = month
+            # Counting only (ops may not read every invoice line); the button
+            # opens the invoices with the user's own rights.
+            for subscription, moves in (
+                self.env["account.move.line"]
+                .sudo()
+                ._read_group(
+                    [
+                        ("ppu_subscription_id", "in", self.ids),
+                        ("move_id.move_type", "in", ("out_invoice", "out_refund")),
+                        ("company_id", "in", self.env.companies.ids),
+                    ],
+                    ["ppu_subscription_id"],
+                    ["move_id:count_distinct"],
+                )
+            ):
+                invoices[subscription.id] = moves
+        for subscription in self:
+            subscription.import_line_count = rows.get(subscription.id, 0)
+            month = billed.get(subscription.id)
+            subscription.last_billed_month = month and format_date(
+                self.env, month, date_format="MMMM y"
+            )
+            subscription.invoice_count = invoices.get(subscription.id, 0)
+
+    def action_view_import_lines(self):
+        """The subscription's consumption rows, every month."""
+        self.ensure_one()
+        action = self.env["ir.actions.actions"]._for_xml_id(
+            "sophos_ppu.sophos_ppu_import_line_action"
+        )
+        action["display_name"] = self.display_name
+        action["domain"] = [("subscription_id", "=", self.id)]
+        action["context"] = {}
+        return action
+
+    def action_view_invoices(self):
+        """The invoices and credit notes that bill this subscription."""
+        self.ensure_one()
+        action = self.env["ir.actions.actions"]._for_xml_id(
+            "account.action_move_out_invoice_type"
+        )
+        action["domain"] = [
+            ("move_type", "in", ("out_invoice", "out_refund")),
+            ("line_ids.ppu_subscription_id", "=", self.id),
+        ]
+        action["context"] = {"default_move_type": "out_invoice", "create": False}
+        return action
 
     @api.depends("sale_line_id.order_id.date_order")
     def _compute_date_start(self):

@@ -9,6 +9,7 @@ from . import test_import_invoices
 from . import test_import_duplicates
 from . import test_import_cancel
 from . import test_import_mails
+from . import test_small_screens
 from . import test_import_report
 from . import test_import_review
 from . import test_checkout_guards

@@ -5,6 +5,9 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import format_date
+
+from odoo.addons.sophos_ppu.core.columns import REQUIRED
 
 
 class SophosPpuImportWizard(models.TransientModel):
@@ -20,8 +23,12 @@ class SophosPpuImportWizard(models.TransientModel):
         string="Billing Month",
         required=True,
         default=lambda self: self._default_period_date(),
-        help="Any day of the month billed; the import keeps its first day.",
+        help="The month the file bills (the month of its service dates, "
+        "usually last month). Any day picks its month: the import keeps the "
+        "first day.",
     )
+    required_columns = fields.Char(compute="_compute_required_columns")
+    existing_batch_warning = fields.Text(compute="_compute_existing_batch_warning")
     partner_id = fields.Many2one(
         "res.partner",
         string="Reseller",
@@ -32,6 +39,45 @@ class SophosPpuImportWizard(models.TransientModel):
     company_id = fields.Many2one(
         "res.company", required=True, default=lambda self: self.env.company
     )
+
+    def _compute_required_columns(self):
+        # The file's contract lives in the core: the same list the reader
+        # checks when it reports a missing column.
+        columns = ", ".join(field.label for field in REQUIRED)
+        for wizard in self:
+            wizard.required_columns = columns
+
+    @api.depends("period_date", "company_id")
+    def _compute_existing_batch_warning(self):
+        Import = self.env["sophos.ppu.import"]
+        states = dict(Import._fields["state"]._description_selection(self.env))
+        for wizard in self:
+            batches = wizard.period_date and Import.search(
+                [
+                    ("period_date", "=", wizard.period_date.replace(day=1)),
+                    ("company_id", "=", wizard.company_id.id),
+                    ("state", "!=", "cancelled"),
+                ]
+            )
+            wizard.existing_batch_warning = (
+                self.env._(
+                    "%(month)s already has imports: %(batches)s. Rows billed "
+                    "by them will be reported as duplicates, not billed again.",
+                    month=format_date(
+                        self.env, wizard.period_date, date_format="MMMM y"
+                    ),
+                    batches=", ".join(
+                        f"{batch.name} ({states[batch.state]})" for batch in batches
+                    ),
+                )
+                if batches
+                else False
+            )
+
+    @api.onchange("period_date")
+    def _onchange_period_date(self):
+        if self.period_date and self.period_date.day != 1:
+            self.period_date = self.period_date.replace(day=1)
 
     @api.model
     def _default_period_date(self):
