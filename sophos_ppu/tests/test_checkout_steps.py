@@ -210,6 +210,19 @@ class TestPpuCheckoutPages(PpuShopCommon, HttpCase):
         self.assertNotIn('id="ppu_end_customer_errors"', response.text)
         self.assertEqual(self._cart().ppu_end_customer_id, self.helios)
 
+    def test_portal_order_shows_the_end_customer_and_no_payment_noise(self):
+        order = self.env["sale.order"].search(
+            [("ppu_end_customer_id", "=", self.helios.id)], limit=1
+        )
+        order.payment_term_id = self.env.ref("account.account_payment_term_immediate")
+        self.authenticate("reseller", "reseller")
+        text = self.url_open(order.get_portal_url()).text
+        self.assertIn('id="ppu_end_customer_info"', text)
+        self.assertIn("Helios BV", text)
+        self.assertIn("EU-HELIOS-1", text)
+        self.assertIn('id="ppu_portal_billing_note"', text)
+        self.assertNotIn("Payment terms", text)
+
     def test_reseller_checks_out_choosing_an_existing_end_customer(self):
         partners_before = self.env["res.partner"].search_count([])
         self.start_tour(
