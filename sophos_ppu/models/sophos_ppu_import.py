@@ -267,7 +267,14 @@ class SophosPpuImport(models.Model):
             [("import_id", "=", self.id), ("billed", "=", False)]
         )
         # Rows that could not be read and that ops corrected are read again.
-        lines.filtered("parse_error")._ppu_revalidate()
+        lines.search(
+            [
+                ("import_id", "=", self.id),
+                ("billed", "=", False),
+                ("parse_error", "=", True),
+                ("corrected", "=", True),
+            ]
+        )._ppu_revalidate()
         rows = lines.read(list(set(ROW_FIELDS) | set(CHECK_FIELDS)), load=None)
         results = self._ppu_check_rows(rows)
         # Write what changed, one write per distinct set of values.

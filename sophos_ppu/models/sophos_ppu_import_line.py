@@ -294,6 +294,7 @@ class SophosPpuImportLine(models.Model):
     def write(self, vals):
         if not is_trusted() and set(vals) & set(CORRECTABLE):
             # Ops correct the values of rows that could not be read, then check.
+            refuse_untrusted(self, vals, CORRECTABLE)
             self._ppu_check_correctable()
             with trusted():
                 for line in self:

@@ -147,8 +147,11 @@ class TestImportReview(PpuImportCommon):
 
     def test_ops_cannot_write_prices_of_an_unreadable_row(self):
         batch = self.import_rows([self._bad_row()])
-        with self.assertRaises(AccessError):
-            batch.line_ids.write({"price_unit": 1.0})
+        line = batch.line_ids
+        for vals in ({"price_unit": 1.0}, {"quantity": 10, "state": "ok"}):
+            with self.subTest(vals=vals), self.assertRaises(AccessError):
+                line.write(vals)
+        self.assertEqual((line.quantity, line.state), (0.0, "error"))
 
 
 @tagged("post_install", "-at_install")
