@@ -144,6 +144,8 @@ def run_odoo(odoo, cluster, install, test_tags, log_file, db_name=DB_NAME, demo=
         f"--db_user={DB_USER}", f"--database={db_name}",
         f"--db-filter=^{db_name}$",
         f"--http-port={free_port()}", "--gevent-port=0",
+        # The filestore beside the cluster: runs at once never share one.
+        f"--data-dir={cluster.directory / 'data'}",
         *([] if demo else ["--without-demo=all"]),
         "--stop-after-init", "--log-level=test",
         "--test-enable", f"--test-tags={test_tags}",
