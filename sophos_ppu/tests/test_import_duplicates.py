@@ -54,6 +54,27 @@ class TestImportDuplicates(PpuImportCommon):
         self.import_file(data)
         self.assertEqual(self.import_file(data).line_ids.state, "ok")
 
+    def test_invoicing_checks_stale_rows_again(self):
+        """Two batches of the same month both checked; once the first bills
+        it, the second's rows, shown OK until then, are not billed again."""
+        data = self.consumption_csv([self.row("EU-discount"), self.row("EU-markup")])
+        first, second = self.import_file(data), self.import_file(data)
+        self.assertEqual(second.line_ids.mapped("state"), ["ok", "ok"])
+        first.action_create_invoices()
+        second.action_create_invoices()
+        self.assertEqual(second.line_ids.mapped("state"), ["duplicate", "duplicate"])
+        self.assertEqual(second.line_ids.duplicate_import_id, first)
+        self.assertFalse(second.invoice_ids)
+        self.assertIn("nothing to invoice", second.invoice_error)
+
+    def test_invoicing_prices_stale_rows_with_the_rule_of_today(self):
+        batch = self.import_rows([self.row("EU-discount", quantity=2)])
+        self.assertEqual(batch.line_ids.price_unit, 4.5)
+        self.pricelist_discount.item_ids.percent_price = 20.0
+        batch.action_create_invoices()
+        self.assertEqual(batch.line_ids.price_unit, 4.0)
+        self.assertEqual(batch.invoice_ids.amount_untaxed, 8.0)
+
     def test_same_consumption_twice_in_one_file_is_a_duplicate(self):
         batch = self.import_rows([self.row("EU-discount"), self.row("eu-discount")])
         self.assertEqual(batch.line_ids.mapped("state"), ["ok", "duplicate"])
