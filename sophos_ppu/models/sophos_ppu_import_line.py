@@ -292,33 +292,37 @@ class SophosPpuImportLine(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
-        if not is_trusted() and set(vals) & set(CORRECTABLE):
-            # Ops correct the values of rows that could not be read, then check.
-            refuse_untrusted(self, vals, CORRECTABLE)
-            self._ppu_check_correctable()
-            with trusted():
-                for line in self:
-                    pending = set(
-                        filter(None, (line.correction_pending or "").split(","))
-                    )
-                    pending -= set(vals) | {"*"}
-                    super(SophosPpuImportLine, line).write(
-                        {
-                            "correction_pending": ",".join(sorted(pending)),
-                            "corrected": True,
-                        }
-                    )
-                return super().write(vals)
-        refuse_untrusted(self, vals, USER_WRITABLE)
-        if "subscription_id" in vals and not is_trusted():
-            self._ppu_check_fixable()
-            # A subscription picked by ops sticks when the batch is checked again.
-            vals = dict(
-                vals, match_method="manual" if vals["subscription_id"] else False
-            )
-            with trusted():
-                return super().write(vals)
+        if not is_trusted():
+            if set(vals) & set(CORRECTABLE):
+                return self._ppu_correct(vals)
+            refuse_untrusted(self, vals, USER_WRITABLE)
+            if "subscription_id" in vals:
+                return self._ppu_match_by_hand(vals["subscription_id"])
         return super().write(vals)
+
+    def _ppu_correct(self, vals):
+        """Ops correct the values of rows that could not be read, then check."""
+        refuse_untrusted(self, vals, CORRECTABLE)
+        self._ppu_check_correctable()
+        with trusted():
+            for line in self:
+                pending = set(filter(None, (line.correction_pending or "").split(",")))
+                pending -= set(vals) | {"*"}
+                line.write(
+                    {"correction_pending": ",".join(sorted(pending)), "corrected": True}
+                )
+            return self.write(vals)
+
+    def _ppu_match_by_hand(self, subscription_id):
+        """A subscription picked by ops sticks when the batch is checked again."""
+        self._ppu_check_fixable()
+        with trusted():
+            return self.write(
+                {
+                    "subscription_id": subscription_id,
+                    "match_method": "manual" if subscription_id else False,
+                }
+            )
 
     def _ppu_check_fixable(self):
         """Ops fix rows that cannot be billed, in a batch not invoiced yet."""
