@@ -15,6 +15,8 @@ import openpyxl
 import pytest
 import xlwt
 
+from sophos_ppu.core import sample
+
 FORMATS = ("xlsx", "xls", "csv")
 
 HEADER = [
@@ -28,30 +30,7 @@ HEADER = [
 ]
 
 # The columns of a Sophos monthly usage workbook, in letter order A..V.
-SOPHOS_HEADER = [
-    "Partner ID",  # A
-    "Start Date",  # B
-    "End Date",  # C
-    "Partner Name",  # D
-    "Customer Name",  # E
-    "Country",  # F
-    "Region",  # G
-    "End User Identifier",  # H
-    "Billing Type",  # I
-    "SKU",  # J
-    "Currency",  # K
-    "Order Reference",  # L
-    "Licence Type",  # M
-    "Product Family",  # N
-    "Product Description",  # O
-    "Term",  # P
-    "Unit of Measure",  # Q
-    "Total Quantity",  # R
-    "Billable Quantity",  # S
-    "Unit MSRP",  # T
-    "Discount",  # U
-    "Unit Price",  # V
-]
+SOPHOS_HEADER = list(sample.SOPHOS_HEADER)
 
 
 def sophos_row(end_user, customer, sku, product, quantity, msrp, price, **kw):
