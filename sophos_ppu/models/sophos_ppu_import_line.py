@@ -325,41 +325,40 @@ class SophosPpuImportLine(models.Model):
             )
 
     def _ppu_check_fixable(self):
-        """Ops fix rows that cannot be billed, in a batch not invoiced yet."""
-        for line in self:
-            if (
-                line.billed
-                or line.state == "ok"
-                or line.parse_error
-                or line.import_id.state not in ("draft", "checked")
-            ):
-                raise UserError(
-                    self.env._(
-                        "Row %(row)s of import %(batch)s cannot be changed: only "
-                        "rows in error or duplicate of an import not invoiced "
-                        "yet can be matched by hand.",
-                        row=line.row_number,
-                        batch=line.import_id.name,
-                    )
+        """Ops match by hand rows in error or duplicate, before invoicing."""
+        refused = self._ppu_locked() | self.filtered(
+            lambda line: line.state == "ok" or line.parse_error
+        )
+        if refused:
+            raise UserError(
+                self.env._(
+                    "Row %(row)s of import %(batch)s cannot be changed: only "
+                    "rows in error or duplicate of an import not invoiced "
+                    "yet can be matched by hand.",
+                    row=refused[0].row_number,
+                    batch=refused[0].import_id.name,
                 )
+            )
 
     def _ppu_check_correctable(self):
-        """Only rows that could not be read, in a batch not invoiced yet."""
-        for line in self:
-            if (
-                not line.parse_error
-                or line.billed
-                or line.import_id.state not in ("draft", "checked")
-            ):
-                raise AccessError(
-                    self.env._(
-                        "Row %(row)s of import %(batch)s cannot be corrected: "
-                        "only rows that could not be read, in an import not "
-                        "invoiced yet, can be corrected by hand.",
-                        row=line.row_number,
-                        batch=line.import_id.name,
-                    )
+        """Ops correct rows that could not be read, before invoicing."""
+        refused = self._ppu_locked() | self.filtered(lambda line: not line.parse_error)
+        if refused:
+            raise AccessError(
+                self.env._(
+                    "Row %(row)s of import %(batch)s cannot be corrected: "
+                    "only rows that could not be read, in an import not "
+                    "invoiced yet, can be corrected by hand.",
+                    row=refused[0].row_number,
+                    batch=refused[0].import_id.name,
                 )
+            )
+
+    def _ppu_locked(self):
+        """Rows nobody edits any more: billed, or of an import past checking."""
+        return self.filtered(
+            lambda line: line.billed or line.import_id.state not in ("draft", "checked")
+        )
 
     def _ppu_revalidate(self):
         """Rows that could not be read, corrected by hand: those whose values

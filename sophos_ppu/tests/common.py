@@ -137,6 +137,18 @@ class PpuCommon(TransactionCase):
             order.write(cls._end_customer_values())
         return order
 
+    def _values(self, **overrides):
+        """What a reseller types in the end-customer checkout form."""
+        return {
+            "company_name": "Initech",
+            "contact_name": "Bill Lumbergh",
+            "email": "bill@initech.example.com",
+            "phone": "",
+            "country_id": str(self.env.ref("base.us").id),
+            "end_user_identifier": "",
+            **overrides,
+        }
+
     @classmethod
     def _end_customer_values(cls):
         return {

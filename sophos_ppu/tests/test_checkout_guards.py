@@ -41,18 +41,6 @@ class PpuCheckoutCommon(PpuCommon):
             }
         )
 
-    def _values(self, **overrides):
-        values = {
-            "company_name": "Initech",
-            "contact_name": "Bill Lumbergh",
-            "email": "bill@initech.example.com",
-            "phone": "",
-            "country_id": str(self.env.ref("base.us").id),
-            "end_user_identifier": "",
-        }
-        values.update(overrides)
-        return values
-
     def _refusal_mails(self):
         return self.env["mail.mail"].search(
             [("subject", "=like", f"%{REFUSAL_SUBJECT}")]

@@ -235,18 +235,6 @@ class TestPpuSubscriptions(PpuCommon, MockEmail):
 
 @tagged("post_install", "-at_install")
 class TestPpuEndCustomerForm(PpuCommon):
-    def _values(self, **overrides):
-        values = {
-            "company_name": "Initech",
-            "contact_name": "Bill Lumbergh",
-            "email": "bill@initech.example.com",
-            "phone": "",
-            "country_id": str(self.env.ref("base.us").id),
-            "end_user_identifier": "",
-        }
-        values.update(overrides)
-        return values
-
     def test_required_fields_and_email_are_checked(self):
         order = self._create_order(end_customer=False)
         errors = order._ppu_end_customer_errors(
