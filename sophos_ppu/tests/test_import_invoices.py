@@ -4,7 +4,7 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tests.common import new_test_user
 
-from odoo.addons.sophos_ppu.models import sophos_ppu_import
+from odoo.addons.sophos_ppu.models import sophos_ppu_import_invoice
 
 from .common_import import PpuImportCommon
 
@@ -273,7 +273,7 @@ class TestImportInvoices(PpuImportCommon):
 
         self.patch(Move, "create", failing_create)
         # one invoice per account.move create() call: the 2nd call fails
-        self.patch(sophos_ppu_import, "MOVE_CREATE_BATCH", 1)
+        self.patch(sophos_ppu_import_invoice, "MOVE_CREATE_BATCH", 1)
         batch.action_create_invoices()
         self.assertTrue(created)
         self.assertFalse(batch.invoice_ids)
