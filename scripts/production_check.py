@@ -1,0 +1,1241 @@
+#!/usr/bin/env python3
+"""Check the month-end in a production-like Odoo: prefork workers, default limits.
+
+One command, from the repository root (Odoo 18 importable, PostgreSQL server
+binaries installed, as for ``scripts/odoo_suite.py``)::
+
+    python3 scripts/production_check.py --rows 30000 [--dir /tmp/ppu-prod]
+
+It starts a throwaway PostgreSQL cluster, installs ``sophos_ppu`` in a fresh
+database (a ``--dir`` that holds one already, from this script or from
+``scripts/benchmark_import.py``, is reused), creates resellers and
+subscriptions and writes the Sophos .xlsx of ``--rows`` rows exactly as the
+benchmark does, then serves the database with Odoo as production runs it:
+``--workers=2``, ``--max-cron-threads`` cron workers (2) and Odoo's default
+limits (60 s of CPU and 120 s of real time per request or cron run, 2 GiB /
+2.5 GiB of virtual memory per worker), e-mails delivered to a local SMTP
+sink. Then it drives the month-end over HTTP JSON-RPC, as the web client
+does, logged in as ``admin``:
+
+1. upload: the import wizard's dialog (``onchange``, ``web_save``) and its
+   button ``action_import``; then the batch form is read every second until
+   the batch leaves ``importing`` (expected ``checked``);
+2. "Create invoices" (``action_create_invoices``, with ``ppu_leave_errors``
+   when the batch has errors, as the button "Invoice valid lines, leave
+   errors"); polled until the batch leaves ``invoicing`` (expected
+   ``invoiced``);
+3. post: the invoice list's action "Confirm Entries" on all the batch's
+   invoices (``account.action_validate_account_move``: its dialog, then
+   ``validate_move``), polled until every invoice is posted;
+4. statements: polled until the invoices' background sending
+   (``account.ir_cron_account_move_send``) and their mails are done, at most
+   ``--send-timeout`` seconds (reported, not a failure).
+
+It prints every request with its duration, the end-to-end times, the counts,
+the server workers' CPU and memory, and what the server log shows (workers
+killed at a limit, memory limits reached, tracebacks, the scheduled actions'
+runs). It exits 1 when a request takes more than ``--request-limit`` seconds
+(5) or fails, when the batch does not reach ``invoiced``, when the posting
+does not finish or when the log shows a worker killed or a request stopped
+at a limit; 2 when the check cannot run (no Odoo, the server does not
+start). The server and the cluster are stopped at the end, also on Ctrl-C;
+``--keep`` leaves the server running until Ctrl-C.
+"""
+
+import argparse
+import base64
+import contextlib
+import os
+import re
+import shutil
+import signal
+import socketserver
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import warnings
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchmark_import import (  # noqa: E402
+    DB_NAME,
+    PERIOD,
+    install,
+    open_registry,
+    setup_data,
+    write_file,
+)
+from odoo_suite import DB_USER, REPO, Cluster, addons_path, free_port  # noqa: E402
+
+HOST = "127.0.0.1"
+LOGIN = PASSWORD = "admin"
+WIZARD = "sophos.ppu.import.wizard"
+IMPORT = "sophos.ppu.import"
+MOVE = "account.move"
+VALIDATE = "validate.account.move"
+#: What the batch form shows, read at every poll when the model has it.
+BATCH_FIELDS = [
+    "name",
+    "state",
+    "job_step",
+    "progress_done",
+    "progress_total",
+    "line_count",
+    "ok_count",
+    "error_count",
+    "duplicate_count",
+    "invoice_count",
+    "invoice_error",
+]
+#: Other fields of the batch read at every poll, should the model have them.
+BACKGROUND_FIELD = re.compile(r"job|progress|step|chunk|queue|error")
+SCALAR_TYPES = {"char", "text", "integer", "float", "selection", "boolean", "datetime"}
+HTTP_TIMEOUT = 600  # longer than any limit: Odoo's watchdog answers first
+#: Server log: what stops a worker or a request, and what only warns.
+KILLS = [
+    (
+        "worker killed at the real-time limit",
+        re.compile(r"\bWorker\w* \(\d+\) timeout after"),
+    ),
+    ("request stopped at the CPU limit", re.compile(r"Worker \(\d+\) CPU time limit")),
+    ("memory allocation failed", re.compile(r"\bMemoryError\b")),
+    ("killed", re.compile(r"\bkilled\b", re.IGNORECASE)),
+    ("worker exited on an exception", re.compile(r"Exception occurred, exiting")),
+]
+WARNINGS = [
+    (
+        "virtual memory limit reached (worker recycled)",
+        re.compile(r"virtual memory limit"),
+    ),
+    (
+        "scheduled action failed",
+        re.compile(r"Job .* failed|Exception in cron|timed out"),
+    ),
+]
+LOG_LINE = re.compile(
+    r"^\d{4}-\d\d-\d\d (?P<time>\d\d:\d\d:\d\d,\d+) (?P<pid>\d+) (?P<level>[A-Z]+) "
+    r"(?P<db>\S+) (?P<logger>\S+): (?P<message>.*)$"
+)
+JOB_DONE = re.compile(
+    r"Job '(?P<name>.*)' \((?P<id>\d+)\) done in (?P<seconds>[\d.]+)s"
+)
+JOB_PROGRESS = re.compile(
+    r"Job '(?P<name>.*)' \((?P<id>\d+)\) processed (?P<done>\d+) records, "
+    r"(?P<remaining>\d+) records remaining"
+)
+JOB_EVENT = re.compile(
+    r"Job '(?P<name>.*)' \((?P<id>\d+)\) (?P<event>starting|completed)"
+)
+WORKER_ALIVE = re.compile(r"Worker (?P<kind>Worker\w+) \((?P<pid>\d+)\) alive")
+KILLED_PID = re.compile(r"Worker\w* \((\d+)\)")
+
+
+class Failure(Exception):
+    """The check cannot go on: it ends with what it has seen."""
+
+
+# ----------------------------------------------------------------------
+# JSON-RPC, as the web client speaks it
+# ----------------------------------------------------------------------
+
+
+class RpcError(Exception):
+    pass
+
+
+class Client:
+    """One logged-in browser tab: a session cookie and timed JSON-RPC calls."""
+
+    def __init__(self, base_url, limit):
+        import requests
+
+        self.requests = requests
+        self.base_url = base_url
+        self.limit = limit
+        self.session = requests.Session()
+        self.context = {}
+        self.timings = []  # (label, seconds, error)
+        self.sequence = 0
+
+    def post(self, path, params, label=None, echo=True):
+        """POST one JSON-RPC call; return (result, seconds). RpcError when
+        the server answers an error or drops the connection."""
+        label = label or path
+        self.sequence += 1
+        payload = {"jsonrpc": "2.0", "method": "call", "id": self.sequence}
+        payload["params"] = params
+        error = None
+        started = time.monotonic()
+        try:
+            response = self.session.post(
+                self.base_url + path, json=payload, timeout=HTTP_TIMEOUT
+            )
+            body = response.json() if response.content else {}
+        except (self.requests.RequestException, ValueError) as exc:
+            error = f"no answer: {type(exc).__name__}: {exc}"
+        else:
+            if "error" in body:
+                data = body["error"].get("data") or {}
+                error = data.get("message") or body["error"].get("message")
+                error = f"{data.get('name', 'error')}: {error}"
+            elif response.status_code != 200 or "result" not in body:
+                error = f"HTTP {response.status_code}"
+        seconds = time.monotonic() - started
+        self.timings.append((label, seconds, error))
+        if echo or error:
+            self.echo(label, seconds, error)
+        if error:
+            raise RpcError(error)
+        return body["result"], seconds
+
+    def echo(self, label, seconds, error=None, note=""):
+        flag = "  SLOW" if seconds > self.limit else ""
+        print(f"  {seconds:7.2f} s  {label}{flag}{note}", flush=True)
+        if error:
+            print(f"             ERROR {error[:400]}", flush=True)
+
+    def call(self, model, method, args, context=None, echo=True, button=False, **kw):
+        route = "call_button" if button else "call_kw"
+        params = {
+            "model": model,
+            "method": method,
+            "args": args,
+            "kwargs": dict(kw, context=dict(self.context, **(context or {}))),
+        }
+        label = f"{route} {model}.{method}"
+        return self.post(f"/web/dataset/{route}/{model}/{method}", params, label, echo)
+
+    def authenticate(self):
+        info, _seconds = self.post(
+            "/web/session/authenticate",
+            {"db": DB_NAME, "login": LOGIN, "password": PASSWORD},
+        )
+        if not info.get("uid"):
+            raise Failure(f"{LOGIN} could not log in")
+        context = dict(info.get("user_context") or {})
+        company = (info.get("user_companies") or {}).get("current_company")
+        if company:
+            context["allowed_company_ids"] = [company]
+        self.context = context
+
+
+# ----------------------------------------------------------------------
+# Mail sink and server
+# ----------------------------------------------------------------------
+
+
+class SmtpSink(socketserver.ThreadingTCPServer):
+    """Accepts every e-mail Odoo sends and counts it (no TLS, no auth)."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self):
+        super().__init__((HOST, 0), SmtpHandler)
+        self.messages = 0
+        self.lock = threading.Lock()
+
+    @property
+    def port(self):
+        return self.server_address[1]
+
+
+class SmtpHandler(socketserver.StreamRequestHandler):
+    def reply(self, text):
+        self.wfile.write(text.encode() + b"\r\n")
+
+    def handle(self):
+        self.reply("220 localhost ESMTP production check sink")
+        for line in self.rfile:
+            verb = line[:4].upper()
+            if verb == b"EHLO":
+                self.reply("250-localhost\r\n250 8BITMIME")
+            elif verb == b"DATA":
+                self.reply("354 end with <CRLF>.<CRLF>")
+                for data in self.rfile:
+                    if data in (b".\r\n", b".\n"):
+                        break
+                with self.server.lock:
+                    self.server.messages += 1
+                self.reply("250 queued")
+            elif verb == b"QUIT":
+                self.reply("221 bye")
+                return
+            else:  # HELO, MAIL, RCPT, RSET, NOOP
+                self.reply("250 OK")
+
+
+def odoo_bin(odoo, work_dir):
+    """A script to start Odoo with: the prefork server respawns its gevent
+    process as ``sys.argv[0]``, which ``python -m odoo`` cannot be."""
+    script = Path(odoo.__file__).resolve().parent.parent / "odoo-bin"
+    if not script.exists():
+        script = shutil.which("odoo")
+    if not script:
+        return [sys.executable, "-m", "odoo"]
+    if gevent_plugins_load():
+        return [sys.executable, str(script)]
+    # gevent checks its plugins' requirements with pkg_resources, which an
+    # old setuptools cannot match with today's wheel names (zope_interface
+    # for zope.interface): the gevent process dies at start and is respawned
+    # every 4 s, burning CPU. Load the plugins without that check.
+    launcher = work_dir / "odoo-bin"
+    launcher.write_text(LAUNCHER.format(script=str(script)), encoding="utf-8")
+    return [sys.executable, str(launcher)]
+
+
+LAUNCHER = """# Written by scripts/production_check.py: Odoo's {script} with gevent's
+# plugins loaded without pkg_resources' check of their requirements.
+import os
+import sys
+
+os.environ["TZ"] = "UTC"  # as odoo-bin does, before anything reads the time
+
+if sys.argv[1:2] == ["gevent"]:
+    import gevent.events as events
+
+    def notify_and_call_entry_points(event):
+        events.notify(event)
+        for plugin in events.iter_entry_points(event.ENTRY_POINT_NAME):
+            plugin.resolve()(event)
+
+    events.notify_and_call_entry_points = notify_and_call_entry_points
+
+import odoo
+
+odoo.cli.main()
+"""
+
+
+def gevent_plugins_load():
+    try:
+        import pkg_resources
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pkg_resources.require("gevent")
+    except ImportError:
+        return True  # no pkg_resources: gevent uses importlib.metadata
+    except Exception:  # noqa: BLE001 - DistributionNotFound, VersionConflict
+        return False
+    return True
+
+
+def start_server(odoo, cluster, args, port, log_file, smtp, output):
+    # An empty configuration file: ~/.odoorc cannot change the limits.
+    config = cluster.directory / "production_check.conf"
+    config.write_text("[options]\n", encoding="utf-8")
+    cmd = [
+        *odoo_bin(odoo, cluster.directory), f"--config={config}",
+        f"--addons-path={addons_path(odoo)}",
+        f"--data-dir={odoo.tools.config['data_dir']}",
+        f"--db_host={cluster.socket_dir}", f"--db_port={cluster.port}",
+        f"--db_user={DB_USER}", f"--database={DB_NAME}",
+        f"--db-filter=^{DB_NAME}$", "--no-database-list",
+        f"--http-interface={HOST}", f"--http-port={port}",
+        f"--gevent-port={free_port()}",
+        f"--workers={args.workers}", f"--max-cron-threads={args.max_cron_threads}",
+        f"--smtp={HOST}", f"--smtp-port={smtp.port}",
+        f"--logfile={log_file}",
+    ]  # fmt: skip
+    # Its own process group: a terminal's Ctrl-C reaches this script only,
+    # which stops the whole server (master, workers, gevent) itself.
+    # What does not go to the log (a crashing gevent process) goes to output.
+    return subprocess.Popen(
+        cmd, cwd=REPO, start_new_session=True, stdout=output, stderr=output
+    )
+
+
+def stop_server(server):
+    if server.poll() is not None:
+        return
+    # Once gracefully (workers finish their request, up to 120 s), then
+    # forced, then killed.
+    for sig, wait in ((signal.SIGTERM, 15), (signal.SIGTERM, 10), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(server.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            server.wait(timeout=wait)
+            break
+        except subprocess.TimeoutExpired:
+            pass
+    with contextlib.suppress(ProcessLookupError):  # workers left by the master
+        os.killpg(server.pid, signal.SIGKILL)
+
+
+def wait_ready(server, base_url, log_file, timeout=180):
+    import requests
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise Failure(f"Odoo exited ({server.returncode}):\n{tail(log_file)}")
+        try:
+            if requests.get(base_url + "/web/health", timeout=5).status_code == 200:
+                break
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    else:
+        raise Failure(f"Odoo did not answer in {timeout} s:\n{tail(log_file)}")
+    # Every HTTP worker loads the registry on its first request: warm them
+    # all up (concurrent requests spread over them), untimed.
+    started = time.monotonic()
+
+    def hit(times):
+        begin = time.monotonic()
+        with contextlib.suppress(requests.RequestException):
+            requests.get(f"{base_url}/web/login?db={DB_NAME}", timeout=120)
+        times.append(time.monotonic() - begin)
+
+    for _round in range(20):
+        times = []
+        threads = [threading.Thread(target=hit, args=(times,)) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if max(times) < 1:
+            break
+    print(f"server warm in {time.monotonic() - started:.1f} s", flush=True)
+
+
+def tail(path, lines=30):
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+class Monitor(threading.Thread):
+    """Samples the server's processes: peak memory and CPU time per pid."""
+
+    def __init__(self, server):
+        super().__init__(daemon=True)
+        self.server = server
+        self.stats = {}  # pid: {"cpu", "rss", "vms", "name"}
+        self.running = True
+
+    def run(self):
+        import psutil
+
+        try:
+            master = psutil.Process(self.server.pid)
+        except psutil.Error:
+            return
+        while self.running and self.server.poll() is None:
+            try:
+                processes = [master, *master.children(recursive=True)]
+            except psutil.Error:
+                break
+            for process in processes:
+                try:
+                    with process.oneshot():
+                        cpu = process.cpu_times()
+                        memory = process.memory_info()
+                        name = process_name(process.cmdline())
+                except psutil.Error:
+                    continue
+                stat = self.stats.setdefault(
+                    process.pid, {"cpu": 0.0, "rss": 0, "vms": 0, "name": name}
+                )
+                stat["cpu"] = max(stat["cpu"], cpu.user + cpu.system)
+                stat["rss"] = max(stat["rss"], memory.rss)
+                stat["vms"] = max(stat["vms"], memory.vms)
+            time.sleep(0.5)
+
+
+def process_name(cmdline):
+    if "gevent" in cmdline[:3]:
+        return "gevent"
+    program = Path(cmdline[0]).name if cmdline else "?"
+    return "odoo" if program.startswith("python") else program
+
+
+def settle(server, log_file, offset, quiet=10, limit=300):
+    """Wait until the scheduled actions due at start (all of them, in a
+    fresh database) are done: none running and none started for ``quiet``
+    seconds. A server running for months has no such burst."""
+    started = time.monotonic()
+    running = {}
+    last_activity = started
+    start = re.compile(r"Job '(.*)' \((\d+)\) starting")
+    end = re.compile(r"Job '(.*)' \((\d+)\) (completed|server action #\d+ failed)")
+    with open(log_file, encoding="utf-8", errors="replace") as log:
+        log.seek(offset)
+        while time.monotonic() - started < limit and server.poll() is None:
+            for line in log.read().splitlines():
+                found = start.search(line)
+                if found:
+                    running[found[2]] = found[1]
+                    last_activity = time.monotonic()
+                found = end.search(line)
+                if found:
+                    running.pop(found[2], None)
+                    last_activity = time.monotonic()
+            if not running and time.monotonic() - last_activity >= quiet:
+                print(
+                    f"start-up scheduled actions done in "
+                    f"{time.monotonic() - started:.0f} s",
+                    flush=True,
+                )
+                return
+            time.sleep(1)
+    print(
+        f"start-up scheduled actions still running after {limit} s: "
+        f"{', '.join(running.values())}",
+        flush=True,
+    )
+
+
+# ----------------------------------------------------------------------
+# Database and file
+# ----------------------------------------------------------------------
+
+
+def prepare(odoo, cluster, args, work_dir):
+    """Install, create the data (or reset a kept database); return the file."""
+    from odoo import SUPERUSER_ID, api
+
+    if not (work_dir / "installed").exists():
+        print("installing sophos_ppu and base_import ...", flush=True)
+        install(odoo, cluster)
+        (work_dir / "installed").touch()
+    registry = open_registry(odoo, cluster)
+    started = time.perf_counter()
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        subscriptions = env["sophos.ppu.subscription"].search_count([])
+        if subscriptions:
+            reset_batches(env)
+            if subscriptions != args.resellers * args.customers:
+                print(
+                    f"note: the kept database has {subscriptions} subscriptions, "
+                    f"not {args.resellers} x {args.customers}",
+                    flush=True,
+                )
+        else:
+            setup_data(env, args.resellers, args.customers)
+        cr.commit()
+        cr.execute("ANALYZE")
+    odoo.sql_db.close_all()
+    name = f"consumption-{args.rows}-{args.resellers}x{args.customers}.xlsx"
+    file_path = work_dir / name
+    if not file_path.exists():
+        write_file(file_path, args.rows, args.resellers, args.customers)
+    print(
+        f"setup: {args.resellers} resellers, {args.resellers * args.customers} "
+        f"subscriptions, file of {args.rows} rows "
+        f"({file_path.stat().st_size / 1e6:.1f} MB) in "
+        f"{time.perf_counter() - started:.0f} s",
+        flush=True,
+    )
+    return file_path
+
+
+def reset_batches(env):
+    """A kept database: drop the batches (and invoices) of the last run so
+    that the same month can be billed again."""
+    batches = env["sophos.ppu.import"].search([])
+    if not batches:
+        return
+    posted = batches.invoice_ids.filtered(lambda move: move.state == "posted")
+    posted.with_context(force_delete=True).button_draft()
+    for batch in batches:
+        if batch.state != "cancelled":
+            batch.with_context(force_delete=True).action_cancel()
+    batches.unlink()
+    print(f"kept database: {len(batches)} earlier batches dropped", flush=True)
+
+
+# ----------------------------------------------------------------------
+# The month-end over HTTP
+# ----------------------------------------------------------------------
+
+
+class Run:
+    def __init__(self, client, args, file_path, smtp):
+        self.client = client
+        self.args = args
+        self.file_path = file_path
+        self.smtp = smtp
+        self.failures = []
+        self.figures = {}
+        self.batch_fields = list(BATCH_FIELDS)
+
+    def fail(self, message):
+        self.failures.append(message)
+        print(f"FAILURE: {message}", flush=True)
+
+    def fields_of(self, model, wanted):
+        fields, _seconds = self.client.call(
+            model, "fields_get", [wanted], attributes=["type", "selection"]
+        )
+        return fields
+
+    def read_batch(self, batch_id, echo=False):
+        spec = {name: {} for name in self.batch_fields}
+        records, seconds = self.client.call(
+            IMPORT, "web_read", [[batch_id]], echo=echo, specification=spec
+        )
+        if not records:
+            raise Failure(f"batch {batch_id} is gone")
+        return records[0], seconds
+
+    def poll_batch(self, batch_id, busy, since):
+        """Read the batch every second while its state is one of ``busy``
+        (and no invoicing failure is reported)."""
+        shown = None
+        last_shown = 0.0
+        deadline = time.monotonic() + self.args.timeout
+        while True:
+            batch, seconds = self.read_batch(batch_id)
+            elapsed = time.monotonic() - since
+            progress = describe(batch)
+            if (
+                progress != shown
+                or elapsed - last_shown >= 15
+                or seconds > self.client.limit
+            ):
+                self.client.echo(
+                    "call_kw sophos.ppu.import.web_read",
+                    seconds,
+                    note=f"  [{elapsed:6.1f} s] {progress}",
+                )
+                shown, last_shown = progress, elapsed
+            if batch["state"] not in busy or failed(batch):
+                return batch
+            if time.monotonic() > deadline:
+                self.fail(f"batch still {batch['state']} after {self.args.timeout} s")
+                return batch
+            time.sleep(1)
+
+    def last_batch_id(self):
+        ids, _seconds = self.client.call(
+            IMPORT, "search", [[]], order="id desc", limit=1
+        )
+        return ids[0] if ids else 0
+
+    def upload(self):
+        print("\n== upload ==", flush=True)
+        fields = self.fields_of(IMPORT, None)
+        # The fields the form shows, and whatever the background work adds.
+        self.batch_fields = [name for name in BATCH_FIELDS if name in fields] + [
+            name
+            for name, field in sorted(fields.items())
+            if BACKGROUND_FIELD.search(name)
+            and name not in BATCH_FIELDS
+            and field["type"] in SCALAR_TYPES
+        ]
+        states = [key for key, _label in fields["state"].get("selection", [])]
+        self.states = states
+        print(f"batch states: {', '.join(states)}", flush=True)
+        missing = sorted(set(BATCH_FIELDS) - set(self.batch_fields))
+        if missing:
+            print(f"batch fields not (yet) there: {', '.join(missing)}", flush=True)
+        before = self.last_batch_id()
+        spec = {
+            "file": {},
+            "filename": {},
+            "period_date": {},
+            "partner_id": {"fields": {"display_name": {}}},
+            "company_id": {"fields": {"display_name": {}}},
+            "required_columns": {},
+            "existing_batch_warning": {},
+        }
+        # The dialog opens (defaults), the file and the month are picked.
+        self.client.call(WIZARD, "onchange", [[], {}, [], spec])
+        data = self.file_path.read_bytes()
+        values = {
+            "file": base64.b64encode(data).decode(),
+            "filename": self.file_path.name,
+            "period_date": PERIOD.isoformat(),
+        }
+        self.client.call(WIZARD, "onchange", [[], values, ["period_date"], spec])
+        # "Import": the dialog saves the wizard, then calls its button.
+        started = time.monotonic()
+        self.figures["started"] = started
+        saved, _seconds = self.client.call(
+            WIZARD,
+            "web_save",
+            [[], values],
+            context={"bin_size": True},
+            specification={"display_name": {}},
+        )
+        batch_id = None
+        try:
+            action, _seconds = self.client.call(
+                WIZARD, "action_import", [[saved[0]["id"]]], button=True
+            )
+            batch_id = action.get("res_id")
+        except RpcError as error:
+            self.fail(f"the upload request failed: {error}")
+        if not batch_id:
+            latest = self.last_batch_id()
+            if latest == before:
+                raise Failure("no batch was created")
+            batch_id = latest
+        print(f"batch id {batch_id}", flush=True)
+        # With background work, a draft batch is one waiting for its job.
+        busy = {"importing", "draft"} if "importing" in self.states else set()
+        batch = self.poll_batch(batch_id, busy, started)
+        self.figures["checked"] = time.monotonic() - started
+        self.figures["batch_checked"] = batch
+        if batch["state"] != "checked":
+            raise Failure(f"the batch is {batch['state']} after the upload")
+        return batch
+
+    def invoice(self, batch):
+        print("\n== create invoices ==", flush=True)
+        context = {"ppu_leave_errors": True} if batch.get("error_count") else {}
+        started = time.monotonic()
+        busy = {"invoicing"}
+        try:
+            self.client.call(
+                IMPORT, "action_create_invoices", [[batch["id"]]],
+                context=context, button=True,
+            )  # fmt: skip
+            if "invoicing" in self.states:
+                busy.add("checked")  # queued, its job not started yet
+        except RpcError as error:
+            self.fail(f"the invoicing request failed: {error}")
+        batch = self.poll_batch(batch["id"], busy, started)
+        self.figures["invoicing"] = time.monotonic() - started
+        self.figures["invoiced"] = time.monotonic() - self.figures["started"]
+        self.figures["batch_invoiced"] = batch
+        if batch.get("invoice_error"):
+            print(f"invoice_error: {batch['invoice_error']}", flush=True)
+        if batch["state"] != "invoiced":
+            raise Failure(f"the batch is {batch['state']}, not invoiced")
+        return batch
+
+    def post(self, batch):
+        print("\n== post all drafts (Confirm Entries) ==", flush=True)
+        records, _seconds = self.client.call(
+            IMPORT, "web_read", [[batch["id"]]], specification={"invoice_ids": {}}
+        )
+        move_ids = records[0]["invoice_ids"]
+        self.figures["invoices"] = len(move_ids)
+        if not move_ids:
+            raise Failure("the batch has no invoices")
+        domain = [["ppu_import_id", "=", batch["id"]]]
+        # The invoice list (stat button "Invoices"), then "select all".
+        self.client.call(
+            MOVE, "web_search_read", [], domain=domain, limit=80, offset=0,
+            order="", count_limit=10001,
+            specification={
+                "name": {}, "partner_id": {"fields": {"display_name": {}}},
+                "invoice_date": {}, "amount_total_signed": {}, "state": {},
+                "move_type": {},
+            },
+        )  # fmt: skip
+        self.client.call(MOVE, "search", [domain], limit=20000)
+        # Action > Confirm Entries: the action, its dialog, its button.
+        self.client.post(
+            "/web/action/load",
+            {"action_id": "account.action_validate_account_move"},
+            "POST /web/action/load account.action_validate_account_move",
+        )
+        active = {
+            "active_model": MOVE,
+            "active_ids": move_ids,
+            "active_id": move_ids[0],
+            "active_domain": domain,
+        }
+        spec = {
+            "move_ids": {},
+            "force_post": {},
+            "display_force_post": {},
+            "is_entries": {},
+            "abnormal_date_partner_ids": {"fields": {"display_name": {}}},
+            "ignore_abnormal_date": {},
+            "abnormal_amount_partner_ids": {"fields": {"display_name": {}}},
+            "ignore_abnormal_amount": {},
+        }
+        self.client.call(VALIDATE, "onchange", [[], {}, [], spec], context=active)
+        started = time.monotonic()
+        saved, _seconds = self.client.call(
+            VALIDATE,
+            "web_save",
+            [[], {"move_ids": [[6, 0, move_ids]]}],
+            context=active,
+            specification={"display_name": {}},
+        )
+        request_failed = False
+        try:
+            self.client.call(
+                VALIDATE, "validate_move", [[saved[0]["id"]]],
+                context=active, button=True,
+            )  # fmt: skip
+        except RpcError as error:
+            request_failed = True
+            self.fail(f"the posting request failed: {error}")
+        posted = self.poll_count(
+            "posted",
+            [["id", "in", move_ids], ["state", "=", "posted"]],
+            len(move_ids),
+            started,
+            once=request_failed,
+        )
+        self.figures["posted"] = posted
+        self.figures["posting"] = time.monotonic() - started
+        self.figures["all_posted"] = time.monotonic() - self.figures["started"]
+        if posted != len(move_ids):
+            self.fail(f"{posted} of {len(move_ids)} invoices posted")
+        return move_ids
+
+    def poll_count(self, what, domain, target, since, once=False, timeout=None):
+        deadline = time.monotonic() + (timeout or self.args.timeout)
+        shown = None
+        last_shown = 0.0
+        while True:
+            count, seconds = self.client.call(
+                MOVE, "search_count", [domain], echo=False
+            )
+            elapsed = time.monotonic() - since
+            slow = seconds > self.client.limit
+            if count != shown or elapsed - last_shown >= 15 or slow:
+                self.client.echo(
+                    "call_kw account.move.search_count",
+                    seconds,
+                    note=f"  [{elapsed:6.1f} s] {what} {count}/{target}",
+                )
+                shown, last_shown = count, elapsed
+            if count >= target or once or time.monotonic() > deadline:
+                return count
+            time.sleep(1)
+
+    def statements(self, move_ids):
+        if not self.args.send_timeout:
+            return
+        print("\n== statements (background sending, mail queue) ==", flush=True)
+        started = time.monotonic()
+        deadline = started + self.args.send_timeout
+        moves = [["id", "in", move_ids]]
+        shown = None
+        last_shown = 0.0
+        while True:
+            pending, s1 = self.client.call(
+                MOVE, "search_count", [[*moves, ["sending_data", "!=", False]]],
+                echo=False,
+            )  # fmt: skip
+            sent, s2 = self.client.call(
+                MOVE, "search_count", [[*moves, ["is_move_sent", "=", True]]],
+                echo=False,
+            )  # fmt: skip
+            queued, s3 = self.client.call(
+                "mail.mail", "search_count",
+                [[["model", "=", MOVE], ["res_id", "in", move_ids],
+                  ["state", "in", ["outgoing", "exception"]]]],
+                echo=False,
+            )  # fmt: skip
+            elapsed = time.monotonic() - started
+            state = (
+                f"to send {pending}, marked sent {sent}/{len(move_ids)}, "
+                f"mails queued {queued}, mails received {self.smtp.messages}"
+            )
+            if state != shown or elapsed - last_shown >= 15:
+                self.client.echo(
+                    "3 x search_count",
+                    s1 + s2 + s3,
+                    note=f"  [{elapsed:6.1f} s] {state}",
+                )
+                shown, last_shown = state, elapsed
+            if not pending and (sent == len(move_ids) or not queued):
+                print(f"statements: done in {elapsed:.0f} s after posting", flush=True)
+                break
+            if time.monotonic() > deadline:
+                print(
+                    f"statements: not done after {self.args.send_timeout} s "
+                    "(reported, not a failure)",
+                    flush=True,
+                )
+                break
+            time.sleep(2)
+        self.figures["statements"] = state
+
+    def month_end(self):
+        batch = self.upload()
+        batch = self.invoice(batch)
+        move_ids = self.post(batch)
+        self.statements(move_ids)
+
+
+def failed(batch):
+    """A failure the background work reports on the batch."""
+    return any(
+        value
+        for name, value in batch.items()
+        if "error" in name and not name.endswith("_count")
+    )
+
+
+def describe(batch):
+    parts = [batch["state"]]
+    if batch.get("job_step"):
+        parts.append(str(batch["job_step"]))
+    if batch.get("progress_total"):
+        parts.append(f"{batch.get('progress_done') or 0}/{batch['progress_total']}")
+    parts.extend(
+        f"{name}={value}"
+        for name, value in batch.items()
+        if name not in BATCH_FIELDS and name != "id" and value not in (False, None)
+    )
+    parts.append(
+        f"rows {batch.get('line_count', 0)} (errors {batch.get('error_count', 0)}, "
+        f"duplicates {batch.get('duplicate_count', 0)}), "
+        f"invoices {batch.get('invoice_count', 0)}"
+    )
+    return "  ".join(parts)
+
+
+# ----------------------------------------------------------------------
+# Report
+# ----------------------------------------------------------------------
+
+
+class LogScan:
+    """What the server log says from ``offset``."""
+
+    def __init__(self, log_file, offset):
+        try:
+            with open(log_file, encoding="utf-8", errors="replace") as log:
+                log.seek(offset)
+                lines = log.read().splitlines()
+        except OSError:
+            lines = []
+        self.kills, self.warnings, self.errors = [], [], []
+        self.kinds = {}  # pid: WorkerHTTP / WorkerCron
+        self.runs = defaultdict(list)  # job: [seconds of one server action run]
+        self.passes = defaultdict(list)  # job: [seconds from start to completed]
+        self.records = defaultdict(int)  # job: records reported done
+        self.tracebacks = sum(line.startswith("Traceback") for line in lines)
+        started = {}
+        last_error = None
+        for line in lines:
+            match = LOG_LINE.match(line)
+            if match:
+                last_error = self.read_line(match, line, started)
+            elif last_error is not None and line and not line.startswith(" "):
+                last_error[1] = line  # the exception closing a traceback
+            for label, pattern in KILLS:
+                if pattern.search(line):
+                    self.kills.append((label, line))
+                    break
+            else:
+                for label, pattern in WARNINGS:
+                    if pattern.search(line):
+                        self.warnings.append((label, line))
+                        break
+
+    def read_line(self, match, line, started):
+        message = match["message"]
+        when = seconds_of(match["time"])
+        found = WORKER_ALIVE.search(message)
+        if found:
+            self.kinds[int(found["pid"])] = found["kind"]
+        found = JOB_EVENT.search(message)
+        if found:
+            key = (match["pid"], found["id"])
+            if found["event"] == "starting":
+                started.setdefault(key, when)
+            elif found["event"] == "completed" and key in started:
+                self.passes[found["name"]].append(when - started.pop(key))
+        found = JOB_DONE.search(message)
+        if found:
+            self.runs[found["name"]].append(float(found["seconds"]))
+        found = JOB_PROGRESS.search(message)
+        if found:
+            self.records[found["name"]] += int(found["done"])
+        if match["level"] in ("ERROR", "CRITICAL"):
+            error = [line, None]
+            self.errors.append(error)
+            return error
+        return None
+
+
+def seconds_of(clock):
+    hours, minutes, seconds = clock.split(":")
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds.replace(",", "."))
+
+
+def report_requests(run, client, args):
+    print("\n== requests ==", flush=True)
+    grouped = defaultdict(list)
+    for label, seconds, error in client.timings:
+        grouped[label].append((seconds, error))
+    print(f"  {'request':<62} {'n':>4} {'max s':>8} {'total s':>8}")
+    for label, entries in grouped.items():
+        worst = max(seconds for seconds, _error in entries)
+        total = sum(seconds for seconds, _error in entries)
+        failed = sum(1 for _seconds, error in entries if error)
+        flag = "  SLOW" if worst > args.request_limit else ""
+        flag += f"  {failed} FAILED" if failed else ""
+        print(f"  {label:<62} {len(entries):4d} {worst:8.2f} {total:8.1f}{flag}")
+    for label, seconds, error in client.timings:
+        if seconds > args.request_limit:
+            run.fail(f"{label} took {seconds:.1f} s (limit {args.request_limit:g} s)")
+        elif error and not any(label in failure for failure in run.failures):
+            run.fail(f"{label} failed: {error[:200]}")
+
+
+def report_log(run, scan, log_file):
+    print(f"\n== server log ({log_file}) ==", flush=True)
+    print(
+        f"  {len(scan.kills)} worker kills or requests stopped at a limit, "
+        f"{len(scan.warnings)} warnings, {len(scan.errors)} ERROR lines, "
+        f"{scan.tracebacks} tracebacks"
+    )
+    for label, line in scan.kills:
+        print(f"  KILL   {label}: {line[:300]}")
+    for label, line in scan.warnings[:20]:
+        print(f"  WARN   {label}: {line[:300]}")
+    shown = defaultdict(int)
+    for line, exception in scan.errors:
+        message = LOG_LINE.match(line)
+        key = (message["logger"], message["message"][:120]) if message else line
+        shown[key] += 1
+        if shown[key] <= 2:
+            print(f"  ERROR  {line[:300]}")
+            if exception:
+                print(f"         -> {exception[:300]}")
+    if scan.kills:
+        run.fail(
+            f"the server log shows {len(scan.kills)} worker kills or requests "
+            "stopped at a limit"
+        )
+    if not scan.runs:
+        return
+    # A cron worker's pass (every job ready, each up to 10 runs of its
+    # server action) must stay under 60 s of CPU and 120 s of real time.
+    print(
+        "  scheduled actions (a run: one call of the server action; a pass: "
+        "start to completed, up to 10 runs, must stay under 60 s CPU / 120 s):"
+    )
+    print(f"    {'job':<58} {'runs':>5} {'max run':>8} {'max pass':>9} {'total':>8}")
+    busiest = sorted(scan.runs.items(), key=lambda item: -sum(item[1]))
+    for name, runs in busiest[:15]:
+        passes = scan.passes.get(name) or [0.0]
+        records = scan.records.get(name)
+        print(
+            f"    {name[:58]:<58} {len(runs):5d} {max(runs):7.1f}s "
+            f"{max(passes):8.1f}s {sum(runs):7.1f}s"
+            + (f"  {records} records" if records else "")
+        )
+
+
+def report_processes(run, scan, monitor, output_file, output_offset):
+    print("\n== server processes (sampled every 0.5 s) ==", flush=True)
+    print(
+        f"  {'pid':>7} {'process':<16} {'CPU s':>8} {'peak RSS MB':>12} "
+        f"{'peak VMS MB':>12}"
+    )
+    master = run.figures.get("server_pid")
+    killed = {int(pid) for _l, line in scan.kills for pid in KILLED_PID.findall(line)}
+    others = defaultdict(list)
+    for pid, stat in sorted(monitor.stats.items()):
+        kind = scan.kinds.get(pid) or ("master" if pid == master else None)
+        if not kind:
+            others[stat["name"]].append(stat)
+            continue
+        print(
+            f"  {pid:7d} {kind:<16} {stat['cpu']:8.1f} {stat['rss'] / 2**20:12.0f} "
+            f"{stat['vms'] / 2**20:12.0f}" + ("  hit a limit" if pid in killed else "")
+        )
+    for name, stats in sorted(others.items()):
+        label = f"{len(stats)} x {name}"
+        print(
+            f"  {'':7} {label:<16} {sum(s['cpu'] for s in stats):8.1f} "
+            f"{max(s['rss'] for s in stats) / 2**20:12.0f} "
+            f"{max(s['vms'] for s in stats) / 2**20:12.0f}"
+        )
+    try:
+        with open(output_file, encoding="utf-8", errors="replace") as output:
+            output.seek(output_offset)
+            lines = output.read().splitlines()
+    except OSError:
+        lines = []
+    crashes = sum(line.startswith("Traceback") for line in lines)
+    if crashes:
+        last = next((line for line in reversed(lines) if line.strip()), "")
+        print(
+            f"  the server's output ({output_file}) shows {crashes} tracebacks "
+            f"outside the log (a process dying at start), the last: {last[:200]}"
+        )
+
+
+def report_summary(run, args):
+    figures = run.figures
+    print("\n== summary ==")
+    checked = figures.get("batch_checked") or {}
+    invoiced = figures.get("batch_invoiced") or {}
+    print(f"  rows in the file             {args.rows}")
+    if checked:
+        print(
+            f"  batch after upload           {checked.get('name')} "
+            f"{checked['state']}: {checked.get('line_count')} rows, "
+            f"{checked.get('ok_count')} billable, {checked.get('error_count')} "
+            f"errors, {checked.get('duplicate_count')} duplicates"
+        )
+    if "checked" in figures:
+        print(f"  upload click -> {checked['state']:<12}{figures['checked']:8.1f} s")
+    if "invoicing" in figures:
+        state = invoiced["state"]
+        print(f"  create invoices -> {state:<9}{figures['invoicing']:8.1f} s")
+        print(f"  upload click -> {state:<12}{figures['invoiced']:8.1f} s")
+        print(
+            f"  batch final state            {state}, "
+            f"{invoiced.get('invoice_count')} invoices"
+        )
+    if "posting" in figures:
+        print(
+            f"  confirm -> posted            {figures['posting']:8.1f} s "
+            f"({figures['posted']}/{figures['invoices']} posted)"
+        )
+        print(
+            f"  upload click -> posted       {figures['all_posted']:8.1f} s "
+            f"({figures['posted']}/{figures['invoices']} posted)"
+        )
+    if "statements" in figures:
+        print(f"  statements                   {figures['statements']}")
+    print(f"  e-mails received by the sink {run.smtp.messages}")
+    if run.failures:
+        print(f"\nFAILED ({len(run.failures)}):")
+        for failure in run.failures:
+            print(f"  - {failure}")
+    else:
+        print("\nOK: every request under the limit, invoiced, posted, no worker killed")
+
+
+def report(run, client, monitor, args, logs):
+    log_file, log_offset, output_file, output_offset = logs
+    scan = LogScan(log_file, log_offset)
+    report_requests(run, client, args)
+    report_log(run, scan, log_file)
+    report_processes(run, scan, monitor, output_file, output_offset)
+    report_summary(run, args)
+
+
+# ----------------------------------------------------------------------
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=30_000)
+    parser.add_argument("--resellers", type=int, default=500)
+    parser.add_argument("--customers", type=int, default=20, help="per reseller")
+    parser.add_argument("--workers", type=int, default=2, help="HTTP workers (2)")
+    parser.add_argument(
+        "--max-cron-threads", type=int, default=2, help="cron workers (Odoo's 2)"
+    )
+    parser.add_argument(
+        "--request-limit",
+        type=float,
+        default=5.0,
+        help="seconds a request may take (5)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=int,
+        default=1800,
+        help="seconds to wait for each background phase (1800)",
+    )
+    parser.add_argument(
+        "--send-timeout",
+        type=int,
+        default=300,
+        help="seconds to wait for the statements to be sent, 0: do not wait (300)",
+    )
+    parser.add_argument("--dir", help="cluster directory (reused when it has one)")
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the server running after the check, until Ctrl-C, and the dir",
+    )
+    args = parser.parse_args(argv)
+
+    work_dir = Path(args.dir or tempfile.mkdtemp(prefix="ppu_prod_"))
+    work_dir.mkdir(parents=True, exist_ok=True)
+    # Odoo's filestore beside the cluster (install, setup and server alike):
+    # runs at once never share one.
+    os.environ["XDG_DATA_HOME"] = str(work_dir / "xdg")
+    try:
+        import odoo
+    except ImportError:
+        print("No check: 'import odoo' fails for this Python (see 'make install').")
+        return 2
+    # Ctrl-C and `kill` stop the check the same way, server and cluster too.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+
+    cluster = Cluster(work_dir)
+    server = smtp = monitor = None
+    returncode = 2
+    try:
+        cluster.start(DB_NAME)
+        file_path = prepare(odoo, cluster, args, work_dir)
+        smtp = SmtpSink()
+        threading.Thread(target=smtp.serve_forever, daemon=True).start()
+        port = free_port()
+        base_url = f"http://{HOST}:{port}"
+        log_file = work_dir / "odoo-server.log"
+        log_offset = log_file.stat().st_size if log_file.exists() else 0
+        print(
+            f"starting Odoo: {args.workers} HTTP workers, {args.max_cron_threads} "
+            f"cron workers, default limits, on {base_url} (log {log_file})",
+            flush=True,
+        )
+        output_file = work_dir / "odoo-server.out"
+        output_offset = output_file.stat().st_size if output_file.exists() else 0
+        with open(output_file, "ab") as output:
+            server = start_server(odoo, cluster, args, port, log_file, smtp, output)
+        monitor = Monitor(server)
+        monitor.start()
+        wait_ready(server, base_url, log_file)
+        settle(server, log_file, log_offset)
+        client = Client(base_url, args.request_limit)
+        run = Run(client, args, file_path, smtp)
+        run.figures["server_pid"] = server.pid
+        try:
+            client.authenticate()
+            run.month_end()
+        except (Failure, RpcError) as error:
+            run.fail(str(error))
+        time.sleep(1)  # the last log lines
+        logs = (log_file, log_offset, output_file, output_offset)
+        report(run, client, monitor, args, logs)
+        returncode = 1 if run.failures else 0
+        if args.keep:
+            print(f"\nOdoo serves {base_url} (admin/admin); Ctrl-C stops it.")
+            server.wait()
+    except Failure as error:
+        print(f"check not run: {error}")
+    except KeyboardInterrupt:
+        print("\ninterrupted")
+        returncode = 130
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # let the cleanup finish
+        if monitor:
+            monitor.running = False
+        if server:
+            stop_server(server)
+        if smtp:
+            smtp.shutdown()
+        try:
+            cluster.stop()
+        except subprocess.CalledProcessError:
+            print(f"PostgreSQL did not stop cleanly: see {work_dir}/postgresql.log")
+        if not args.keep and not args.dir:
+            shutil.rmtree(work_dir, ignore_errors=True)
+    return returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())
