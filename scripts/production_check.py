@@ -57,6 +57,7 @@ import threading
 import time
 import warnings
 from collections import defaultdict
+from datetime import datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -69,7 +70,14 @@ from benchmark_import import (  # noqa: E402
     setup_data,
     write_file,
 )
-from odoo_suite import DB_USER, REPO, Cluster, addons_path, free_port  # noqa: E402
+from odoo_suite import (  # noqa: E402
+    ADDON,
+    DB_USER,
+    REPO,
+    Cluster,
+    addons_path,
+    free_port,
+)
 
 HOST = "127.0.0.1"
 LOGIN = PASSWORD = "admin"
@@ -117,7 +125,7 @@ WARNINGS = [
     ),
 ]
 LOG_LINE = re.compile(
-    r"^\d{4}-\d\d-\d\d (?P<time>\d\d:\d\d:\d\d,\d+) (?P<pid>\d+) (?P<level>[A-Z]+) "
+    r"^(?P<time>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+) (?P<pid>\d+) (?P<level>[A-Z]+) "
     r"(?P<db>\S+) (?P<logger>\S+): (?P<message>.*)$"
 )
 JOB_DONE = re.compile(
@@ -421,6 +429,7 @@ class Monitor(threading.Thread):
         super().__init__(daemon=True)
         self.server = server
         self.stats = {}  # pid: {"cpu", "rss", "vms", "name"}
+        self.samples = defaultdict(list)  # pid: [(epoch, CPU seconds)]
         self.running = True
 
     def run(self):
@@ -447,9 +456,20 @@ class Monitor(threading.Thread):
                     process.pid, {"cpu": 0.0, "rss": 0, "vms": 0, "name": name}
                 )
                 stat["cpu"] = max(stat["cpu"], cpu.user + cpu.system)
+                self.samples[process.pid].append((time.time(), stat["cpu"]))
                 stat["rss"] = max(stat["rss"], memory.rss)
                 stat["vms"] = max(stat["vms"], memory.vms)
             time.sleep(0.5)
+
+    def cpu_between(self, pid, start, end):
+        """CPU seconds process ``pid`` spent from ``start`` to ``end`` (epochs),
+        to the sampling period; None when it was not sampled then."""
+        samples = self.samples.get(pid) or []
+        before = [cpu for when, cpu in samples if when <= start]
+        after = [cpu for when, cpu in samples if when >= end]
+        if not samples or not after:
+            return None
+        return after[0] - (before[-1] if before else 0.0)
 
 
 def process_name(cmdline):
@@ -508,6 +528,9 @@ def prepare(odoo, cluster, args, work_dir):
         print("installing sophos_ppu and base_import ...", flush=True)
         install(odoo, cluster)
         (work_dir / "installed").touch()
+    elif args.update:
+        print("updating sophos_ppu ...", flush=True)
+        update(odoo, cluster)
     registry = open_registry(odoo, cluster)
     started = time.perf_counter()
     with registry.cursor() as cr:
@@ -538,6 +561,17 @@ def prepare(odoo, cluster, args, work_dir):
         flush=True,
     )
     return file_path
+
+
+def update(odoo, cluster):
+    """Update the addon of a kept database to the working tree's code."""
+    cmd = [
+        sys.executable, "-m", "odoo", f"--addons-path={addons_path(odoo)}",
+        f"--db_host={cluster.socket_dir}", f"--db_port={cluster.port}",
+        f"--db_user={DB_USER}", f"--database={DB_NAME}", "--stop-after-init",
+        "--log-level=warn", "-u", ADDON,
+    ]  # fmt: skip
+    subprocess.run(cmd, check=True)
 
 
 def reset_batches(env):
@@ -813,7 +847,7 @@ class Run:
             time.sleep(1)
 
     def statements(self, move_ids):
-        if not self.args.send_timeout:
+        if not self.args.send_timeout or not self.figures.get("posted"):
             return
         print("\n== statements (background sending, mail queue) ==", flush=True)
         started = time.monotonic()
@@ -884,7 +918,7 @@ def describe(batch):
     if batch.get("progress_total"):
         parts.append(f"{batch.get('progress_done') or 0}/{batch['progress_total']}")
     parts.extend(
-        f"{name}={value}"
+        f"{name}={value:.1f}" if isinstance(value, float) else f"{name}={value}"
         for name, value in batch.items()
         if name not in BATCH_FIELDS and name != "id" and value not in (False, None)
     )
@@ -913,8 +947,11 @@ class LogScan:
             lines = []
         self.kills, self.warnings, self.errors = [], [], []
         self.kinds = {}  # pid: WorkerHTTP / WorkerCron
-        self.runs = defaultdict(list)  # job: [seconds of one server action run]
-        self.passes = defaultdict(list)  # job: [seconds from start to completed]
+        # job: [(pid, start, end)] of each run of its server action, and of
+        # each pass (a worker's start to completed, up to 10 runs); epochs
+        self.runs = defaultdict(list)
+        self.passes = defaultdict(list)
+        self.unfinished = defaultdict(list)  # job: [(pid, start)] never completed
         self.records = defaultdict(int)  # job: records reported done
         self.tracebacks = sum(line.startswith("Traceback") for line in lines)
         started = {}
@@ -934,23 +971,31 @@ class LogScan:
                     if pattern.search(line):
                         self.warnings.append((label, line))
                         break
+        for (pid, _job), (name, start, _run_start) in started.items():
+            self.unfinished[name].append((pid, start))
 
     def read_line(self, match, line, started):
         message = match["message"]
-        when = seconds_of(match["time"])
+        when = epoch_of(match["time"])
         found = WORKER_ALIVE.search(message)
         if found:
             self.kinds[int(found["pid"])] = found["kind"]
+        pid = int(match["pid"])
         found = JOB_EVENT.search(message)
         if found:
-            key = (match["pid"], found["id"])
+            key = (pid, found["id"])
             if found["event"] == "starting":
-                started.setdefault(key, when)
+                pass_start = started.get(key, (None, when))[1]
+                started[key] = (found["name"], pass_start, when)
             elif found["event"] == "completed" and key in started:
-                self.passes[found["name"]].append(when - started.pop(key))
+                _name, start, _run_start = started.pop(key)
+                self.passes[found["name"]].append((pid, start, when))
         found = JOB_DONE.search(message)
         if found:
-            self.runs[found["name"]].append(float(found["seconds"]))
+            key = (pid, found["id"])
+            run_start = started[key][2] if key in started else when
+            run_start = min(run_start, when - float(found["seconds"]))
+            self.runs[found["name"]].append((pid, run_start, when))
         found = JOB_PROGRESS.search(message)
         if found:
             self.records[found["name"]] += int(found["done"])
@@ -961,9 +1006,10 @@ class LogScan:
         return None
 
 
-def seconds_of(clock):
-    hours, minutes, seconds = clock.split(":")
-    return int(hours) * 3600 + int(minutes) * 60 + float(seconds.replace(",", "."))
+def epoch_of(stamp):
+    """The epoch of a log line's time (Odoo logs in UTC)."""
+    moment = datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S,%f")
+    return moment.replace(tzinfo=timezone.utc).timestamp()
 
 
 def report_requests(run, client, args):
@@ -982,11 +1028,11 @@ def report_requests(run, client, args):
     for label, seconds, error in client.timings:
         if seconds > args.request_limit:
             run.fail(f"{label} took {seconds:.1f} s (limit {args.request_limit:g} s)")
-        elif error and not any(label in failure for failure in run.failures):
+        elif error and not any(error[:80] in failure for failure in run.failures):
             run.fail(f"{label} failed: {error[:200]}")
 
 
-def report_log(run, scan, log_file):
+def report_log(run, scan, log_file, monitor):
     print(f"\n== server log ({log_file}) ==", flush=True)
     print(
         f"  {len(scan.kills)} worker kills or requests stopped at a limit, "
@@ -1011,24 +1057,50 @@ def report_log(run, scan, log_file):
             f"the server log shows {len(scan.kills)} worker kills or requests "
             "stopped at a limit"
         )
+    report_jobs(scan, monitor)
+
+
+def report_jobs(scan, monitor):
+    """The scheduled actions' runs and passes: real time and CPU time."""
     if not scan.runs:
+        print("  no scheduled action ran")
         return
-    # A cron worker's pass (every job ready, each up to 10 runs of its
-    # server action) must stay under 60 s of CPU and 120 s of real time.
     print(
-        "  scheduled actions (a run: one call of the server action; a pass: "
-        "start to completed, up to 10 runs, must stay under 60 s CPU / 120 s):"
+        "  scheduled actions: a run is one call of the job's server action; a "
+        "pass, from its\n  first run to 'completed' (up to 10 runs), must stay "
+        "under 60 s of CPU and 120 s of real time:"
     )
-    print(f"    {'job':<58} {'runs':>5} {'max run':>8} {'max pass':>9} {'total':>8}")
-    busiest = sorted(scan.runs.items(), key=lambda item: -sum(item[1]))
-    for name, runs in busiest[:15]:
-        passes = scan.passes.get(name) or [0.0]
+    print(
+        f"    {'job':<50} {'runs':>5} {'max run s':>10} {'CPU s':>6} "
+        f"{'max pass s':>11} {'CPU s':>6} {'total s':>8}"
+    )
+
+    def worst(spans):
+        """The longest span (real seconds) and the most CPU of any span."""
+        longest = max((end - start for _pid, start, end in spans), default=0.0)
+        cpus = [monitor.cpu_between(pid, start, end) for pid, start, end in spans]
+        cpus = [cpu for cpu in cpus if cpu is not None]
+        return longest, (f"{max(cpus):6.1f}" if cpus else f"{'?':>6}")
+
+    def total(item):
+        return sum(end - start for _pid, start, end in item[1])
+
+    for name, runs in sorted(scan.runs.items(), key=total, reverse=True)[:15]:
+        run_time, run_cpu = worst(runs)
+        pass_time, pass_cpu = worst(scan.passes.get(name, []))
         records = scan.records.get(name)
         print(
-            f"    {name[:58]:<58} {len(runs):5d} {max(runs):7.1f}s "
-            f"{max(passes):8.1f}s {sum(runs):7.1f}s"
-            + (f"  {records} records" if records else "")
+            f"    {name[:50]:<50} {len(runs):5d} {run_time:10.1f} {run_cpu} "
+            f"{pass_time:11.1f} {pass_cpu} {total((name, runs)):8.1f}"
+            + (f"  ({records} done)" if records else "")
         )
+    for name, spans in scan.unfinished.items():
+        for pid, start in spans:
+            print(
+                f"    pass not completed (running when the check ended, or its "
+                f"worker killed): {name}, worker {pid}, started "
+                f"{datetime.fromtimestamp(start, timezone.utc):%H:%M:%S} UTC"
+            )
 
 
 def report_processes(run, scan, monitor, output_file, output_offset):
@@ -1118,7 +1190,7 @@ def report(run, client, monitor, args, logs):
     log_file, log_offset, output_file, output_offset = logs
     scan = LogScan(log_file, log_offset)
     report_requests(run, client, args)
-    report_log(run, scan, log_file)
+    report_log(run, scan, log_file, monitor)
     report_processes(run, scan, monitor, output_file, output_offset)
     report_summary(run, args)
 
@@ -1154,6 +1226,11 @@ def main(argv=None):
         help="seconds to wait for the statements to be sent, 0: do not wait (300)",
     )
     parser.add_argument("--dir", help="cluster directory (reused when it has one)")
+    parser.add_argument(
+        "--update",
+        action="store_true",
+        help="update the addon of the database kept in --dir first",
+    )
     parser.add_argument(
         "--keep",
         action="store_true",
