@@ -10,9 +10,22 @@ database and reused by the offline checker (``sophos-ppu-check``)::
     summarize(result).to_dict()
 
 Files beyond :class:`Limits` or unsafe to read are refused before any
-reader library sees them (:mod:`.preflight`).
+reader library sees them (:mod:`.preflight`). Checking rows against
+subscriptions (which subscription a row bills, why it cannot be billed,
+duplicates, End User Identifiers learnt) is :mod:`.checking`, on plain
+values.
 """
 
+from .checking import (
+    Checker,
+    IdentifierDecision,
+    Issue,
+    RowCheck,
+    SubscriptionFacts,
+    decide_identifiers,
+    duplicate_keys,
+    mark_duplicates,
+)
 from .limits import Limits
 from .model import (
     ConsumptionFileError,
@@ -25,15 +38,23 @@ from .reader import read_consumption_file
 from .summary import EndUserTotals, Summary, Totals, summarize
 
 __all__ = [
+    "Checker",
     "ConsumptionFileError",
     "ConsumptionFileResult",
     "ConsumptionRow",
     "EndUserTotals",
+    "IdentifierDecision",
+    "Issue",
     "Limits",
+    "RowCheck",
     "RowIssue",
     "SkippedRow",
+    "SubscriptionFacts",
     "Summary",
     "Totals",
+    "decide_identifiers",
+    "duplicate_keys",
+    "mark_duplicates",
     "read_consumption_file",
     "summarize",
 ]

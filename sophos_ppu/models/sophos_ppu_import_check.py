@@ -3,19 +3,50 @@
 subscription's pricelist fed with the file's prices, and look for rows
 billed already or repeated in the file.
 
-Checking works on plain dicts (the import checks the rows before creating
-the lines; a re-check reads the lines, checks them and writes what
-changed), with subscriptions, pricelist results and billed keys fetched once
-per call, so that the cost per row stays a few dict look-ups.
+The decisions are the core's (``sophos_ppu.core.checking``, plain Python);
+this layer gathers their facts once per call (subscriptions, resellers named
+by the file, prices from Odoo's pricelist engine, billed keys), and words
+the core's issues in the user's language.
+
+Checking works chunk by chunk, in row order (``_ppu_check_rows``): the
+in-file duplicates of a chunk take the rows of the batch stored before it
+into account, so that checking a file chunk by chunk gives exactly what one
+pass over the whole file gives. End User Identifiers learnt by name or by
+hand are recorded once the whole batch is checked
+(``_ppu_learn_identifiers``), so that a chunk never matches differently
+because of an earlier one.
 """
 
 from bisect import bisect_right
 from collections import defaultdict
 
-from odoo import models
+from odoo import api, models
 from odoo.tools import float_round, split_every
 
 from odoo.addons.sophos_ppu.core.billing import normalise_identifier, normalise_name
+from odoo.addons.sophos_ppu.core.checking import (
+    ALREADY_BILLED,
+    AMBIGUOUS,
+    CLOSED_SUBSCRIPTION,
+    DUPLICATE,
+    ERROR,
+    IDENTIFIER_ELSEWHERE,
+    NO_RULE,
+    NO_SUBSCRIPTION,
+    OK,
+    OTHER_RESELLER,
+    OUTSIDE_PERIOD,
+    REPEATS_ROW,
+    SAME_CONSUMPTION,
+    SEVERAL_IDENTIFIERS,
+    UNREADABLE,
+    ZERO_QUANTITY,
+    Checker,
+    SubscriptionFacts,
+    decide_identifiers,
+    duplicate_keys,
+    mark_duplicates,
+)
 
 #: Fields of a line the checks compute.
 CHECK_FIELDS = (
@@ -54,30 +85,76 @@ ROW_FIELDS = (
 )
 #: Consumption keys looked up per query.
 KEY_BATCH = 5000
+#: What read() gives for an empty column, by field type (else False).
+EMPTY_VALUES = {"float": 0.0, "monetary": 0.0, "integer": 0}
 
 
 class SophosPpuImport(models.Model):
     _inherit = "sophos.ppu.import"
 
-    def _ppu_recheck(self):
-        """Check the rows not billed yet again, write what changed and return
-        them as plain dicts, each updated with its check results."""
+    # ------------------------------------------------------------------
+    # Entry points
+    # ------------------------------------------------------------------
+
+    def _ppu_recheck(self, after_row=0, limit=None):
+        """Check again the rows not billed yet whose row number is above
+        ``after_row``, in row order, at most ``limit`` of them (all when
+        None); write what changed and return them as plain dicts, each
+        updated with its check results.
+
+        Identifiers are not learnt here: once the last rows are checked, the
+        caller calls ``_ppu_learn_identifiers``."""
         self.ensure_one()
-        lines = self.env["sophos.ppu.import.line"].search(
-            [("import_id", "=", self.id), ("billed", "=", False)]
-        )
+        Line = self.env["sophos.ppu.import.line"]
+        domain = [("import_id", "=", self.id), ("billed", "=", False)]
+        if after_row:
+            domain.append(("row_number", ">", after_row))
+        lines = Line.search(domain, order="row_number, id", limit=limit)
+        if not lines:
+            return []
         # Rows that could not be read and that ops corrected are read again.
-        lines.search(
+        Line.search(
             [
-                ("import_id", "=", self.id),
-                ("billed", "=", False),
+                ("id", "in", lines.ids),
                 ("parse_error", "=", True),
                 ("corrected", "=", True),
             ]
         )._ppu_revalidate()
-        rows = lines.read(list(set(ROW_FIELDS) | set(CHECK_FIELDS)), load=None)
-        results = self._ppu_check_rows(rows)
-        # Write what changed, one write per distinct set of values.
+        rows = self._ppu_read_rows(lines)
+        self._ppu_write_results(rows, self._ppu_check_rows(rows))
+        # TRANSITIONAL (issue 8): a whole-batch re-check of a draft or
+        # checked batch still learns, until action_check and the invoicing
+        # call _ppu_learn_identifiers() themselves; then drop these lines.
+        if not after_row and limit is None and self.state in ("draft", "checked"):
+            changes = self._ppu_learn_identifiers() or {}
+            for row in rows:
+                row.update(changes.get(row["id"], ()))
+        return rows
+
+    def _ppu_read_rows(self, lines):
+        """The ROW_FIELDS and CHECK_FIELDS of ``lines`` with their ``id``, as
+        ``read(load=None)`` gives them, in row order, in one query (the rows'
+        access rules apply)."""
+        Line = self.env["sophos.ppu.import.line"]
+        query = Line._search([("id", "in", lines.ids)], order="row_number, id")
+        fnames = ["id", *dict.fromkeys(ROW_FIELDS + CHECK_FIELDS)]
+        empty = [EMPTY_VALUES.get(Line._fields[fname].type, False) for fname in fnames]
+        return [
+            {
+                fname: default if value is None else value
+                for fname, value, default in zip(fnames, values, empty, strict=True)
+            }
+            for values in self.env.execute_query(
+                query.select(
+                    *(Line._field_to_sql(query.table, fname, query) for fname in fnames)
+                )
+            )
+        ]
+
+    def _ppu_write_results(self, rows, results):
+        """Write the results of checked rows (dicts with their ``id``) where
+        they changed, one write per distinct set of values, and update the
+        dicts."""
         updates = defaultdict(list)
         for row, result in zip(rows, results, strict=True):
             changed = {
@@ -88,117 +165,271 @@ class SophosPpuImport(models.Model):
             if changed:
                 updates[tuple(sorted(changed.items()))].append(row["id"])
             row.update(result)
+        Line = self.env["sophos.ppu.import.line"]
         for changed, ids in updates.items():
-            lines.browse(ids)._ppu_write(dict(changed))
-        return rows
+            Line.browse(ids)._ppu_write(dict(changed))
 
     def _ppu_check_rows(self, rows):
-        """Check rows (dicts with the ROW_FIELDS of a line, many2ones as ids)
-        and return, for each, the values of CHECK_FIELDS.
+        """Check one chunk of rows and return, for each, the values of
+        CHECK_FIELDS.
 
-        Also records on subscriptions the End User Identifier of rows matched
-        by end-customer name (or set by hand)."""
+        ``rows`` are dicts with the ROW_FIELDS of a line (many2ones as ids),
+        in row order, with their ``id`` when the lines exist. Checked chunk
+        by chunk in row order, a file gets exactly the results of one pass
+        over all its rows: a row repeats the rows of its chunk before it and
+        the rows of the batch stored checked ok before the chunk. Records
+        nothing (see ``_ppu_learn_identifiers``)."""
         self.ensure_one()
-        matches = self._ppu_match_rows(rows)
-        reseller_named_by = self._ppu_file_resellers(rows)
-        period_start, period_end = self.period_date, self.period_end_date
-        price_of = self._ppu_pricer()
+        if not rows:
+            return []
+        checker = self._ppu_checker(rows)
+        checks = checker.check(rows)
+        keys = duplicate_keys(rows, checks)
+        checks = mark_duplicates(
+            rows,
+            checks,
+            billed=self._ppu_billed_keys(keys),
+            earlier=self._ppu_earlier_keys(keys, rows),
+        )
+        text_of = self._ppu_issue_texts()
+        rounding = {}  # currency id -> its rounding, as res.currency.round does
         results = []
-        for row, (subscription, method, reason) in zip(rows, matches, strict=True):
-            result = dict.fromkeys(CHECK_FIELDS, False)
-            result.update(
-                subscription_id=subscription.id or False,
-                match_method=method or False,
-                partner_id=subscription.partner_id.commercial_partner_id.id or False,
-                currency_id=subscription.currency_id.id or False,
-                price_unit=0.0,
-                price_subtotal=0.0,
-            )
-            if row.get("parse_error"):
-                result.update(state="error", message=row.get("message"))
-            elif reason:
-                result.update(state="error", message=reason)
-            elif method != "manual" and (named := reseller_named_by(row)) not in (
-                None,
-                subscription.partner_id.commercial_partner_id,
-            ):
-                result.update(
-                    state="error",
-                    message=self.env._(
-                        "The file bills this row to %(named)s, but End User "
-                        "Identifier %(identifier)s belongs to a subscription of "
-                        "another reseller.",
-                        named=named.name,
-                        identifier=row.get("end_user_identifier") or "-",
-                    ),
-                )
-            elif not (
-                row["end_date"] <= period_end
-                # A correction may credit a consumption of an earlier month.
-                and (row["quantity"] < 0 or period_start <= row["start_date"])
-            ):
-                result.update(
-                    state="error",
-                    message=self.env._(
-                        "Service dates %(start)s–%(end)s are outside the billing "
-                        "month %(period)s.",
-                        start=row["start_date"],
-                        end=row["end_date"],
-                        period=self._ppu_period_label(),
-                    ),
-                )
-            elif subscription.state == "closed":
-                result.update(
-                    state="error",
-                    message=self.env._(
-                        "Subscription %(subscription)s is closed.",
-                        subscription=subscription.display_name,
-                    ),
-                )
-            else:
-                price, rule, reason = price_of(subscription, row)
-                if reason:
-                    result.update(state="error", message=reason)
-                else:
-                    result.update(
-                        state="ok",
-                        pricelist_item_id=rule.id,
-                        price_unit=price,
-                        price_subtotal=subscription.currency_id.round(
-                            price * row["quantity"]
-                        ),
-                        message=(
-                            self.env._("Zero quantity: not invoiced.")
-                            if not row["quantity"]
-                            else False
-                        ),
+        for row, check in zip(rows, checks, strict=True):
+            subscription = check.subscription
+            result = {
+                "subscription_id": subscription.id if subscription else False,
+                "match_method": check.match_method or False,
+                "partner_id": (subscription and subscription.reseller_id) or False,
+                "pricelist_item_id": check.rule_id or False,
+                "currency_id": (subscription and subscription.currency_id) or False,
+                "price_unit": check.price_unit,
+                "price_subtotal": 0.0,
+                "state": check.state,
+                "message": text_of(check.issue) if check.issue else False,
+                "duplicate_import_id": check.billed_by
+                or (check.state == DUPLICATE and self.id),
+            }
+            if check.rule_id:
+                currency_id = subscription.currency_id
+                if currency_id not in rounding:
+                    rounding[currency_id] = (
+                        self.env["res.currency"].browse(currency_id).rounding
                     )
+                result["price_subtotal"] = float_round(
+                    check.price_unit * row["quantity"],
+                    precision_rounding=rounding[currency_id],
+                )
             results.append(result)
-        self._ppu_mark_duplicates(rows, results)
         return results
 
-    def _ppu_file_resellers(self, rows):
-        """A function row -> the reseller the file names on that row (its
-        Partner ID column against the partners' Reference, else its Partner
-        Name), or None when the file names none that Odoo knows."""
-        Partner = self.env["res.partner"].with_context(active_test=False)
-        refs = {row.get("file_partner_ref") for row in rows} - {None, False}
-        names = {row.get("file_partner_name") for row in rows} - {None, False}
-        by_ref, by_name = {}, {}
-        if refs:
-            for partner in Partner.search([("ref", "in", list(refs))]):
-                by_ref.setdefault(partner.ref, partner.commercial_partner_id)
-        if names:
-            for partner in Partner.search(
-                [("name", "in", list(names)), ("is_company", "=", True)]
-            ):
-                by_name.setdefault(normalise_name(partner.name), partner)
+    def _ppu_learn_identifiers(self, rows=None):
+        """Record on subscriptions the End User Identifier of the rows
+        matched by end-customer name or by hand, so that next month matches
+        them directly; once the whole batch is checked.
 
-        def reseller_named_by(row):
-            reseller = by_ref.get(row.get("file_partner_ref"))
-            return reseller or by_name.get(normalise_name(row.get("file_partner_name")))
+        Left to ops instead, the rows in error: a subscription met with
+        several identifiers (its rows matched by name), an identifier that
+        another reseller's active subscription holds (its rows matched by
+        name or by hand).
 
-        return reseller_named_by
+        :param rows: dicts of ``_ppu_recheck`` to update with what changed
+        :returns: {line id: values written} for the lines it changed
+        """
+        self.ensure_one()
+        Line = self.env["sophos.ppu.import.line"]
+        lines = Line.search_fetch(
+            [
+                ("import_id", "=", self.id),
+                ("billed", "=", False),
+                ("match_method", "in", ("name", "manual")),
+                ("subscription_id.end_user_identifier", "=", False),
+            ],
+            ["end_user_identifier", "subscription_id", "match_method", "state"],
+            order="row_number, id",
+        )
+        if not lines:
+            return {}
+        Subscription = self.env["sophos.ppu.subscription"]
+        facts = {
+            fact.id: fact
+            for fact in self._ppu_subscription_facts(
+                [("id", "in", lines.subscription_id.ids)]
+            )
+        }
+
+        held = []  # the identifiers active subscriptions hold, read once
+
+        def held_elsewhere(subscription, identifier):
+            if not held:
+                held.append(self._ppu_held_identifiers())
+            if normalise_identifier(identifier) not in held[0]:
+                return False  # no active subscription holds it: nobody else
+            record = Subscription.browse(subscription.id)
+            return bool(
+                Subscription._ppu_identifier_holders(
+                    identifier, record.partner_id, record.company_id
+                )
+            )
+
+        decision = decide_identifiers(
+            (
+                (
+                    facts[line.subscription_id.id],
+                    line.end_user_identifier,
+                    line.match_method,
+                )
+                for line in lines
+            ),
+            held_elsewhere,
+        )
+        changes = {}
+        if decision.refused:
+            text_of = self._ppu_issue_texts()
+            refused = defaultdict(list)  # message -> line ids
+            were_ok = []  # refused rows that were checked ok
+            for line in lines:
+                issue = decision.issue_for(line.subscription_id.id, line.match_method)
+                if issue:
+                    refused[text_of(issue)].append(line.id)
+                    if line.state == OK:
+                        were_ok.append(line.id)
+            for message, ids in refused.items():
+                values = dict.fromkeys(CHECK_FIELDS, False)
+                values.update(price_unit=0.0, price_subtotal=0.0, state=ERROR)
+                values["message"] = message
+                Line.browse(ids)._ppu_write(values)
+                changes.update(dict.fromkeys(ids, values))
+            # Before recording: the rows checked again match as in one pass.
+            changes.update(self._ppu_recheck_repeats_of(Line.browse(were_ok)))
+        for subscription_id, identifier in decision.record.items():
+            Subscription.browse(subscription_id).end_user_identifier = identifier
+        if rows and changes:
+            for row in rows:
+                if row["id"] in changes:
+                    row.update(changes[row["id"]])
+        return changes
+
+    def _ppu_held_identifiers(self):
+        """The End User Identifiers (normalised) that active subscriptions of
+        the batch's company hold, whoever may read them: only these can be
+        another reseller's (``_ppu_identifier_holders`` says whose)."""
+        Subscription = self.env["sophos.ppu.subscription"].sudo()
+        query = Subscription._search(
+            [
+                ("company_id", "=", self.company_id.id),
+                ("state", "=", "active"),
+                ("end_user_identifier", "!=", False),
+            ],
+            order="id",
+        )
+        column = Subscription._field_to_sql(query.table, "end_user_identifier", query)
+        return {
+            normalise_identifier(identifier)
+            for [identifier] in self.env.execute_query(query.select(column))
+        }
+
+    def _ppu_recheck_repeats_of(self, lines):
+        """Check again the rows that ``lines`` (no longer ok) made duplicates
+        of the same consumption in the file: the first of them is billable
+        now. :returns: {line id: values} of the rows checked again."""
+        keys = {key for key in lines.mapped("consumption_key") if key}
+        if not keys:
+            return {}
+        Line = self.env["sophos.ppu.import.line"]
+        repeats = Line.search(
+            [
+                ("import_id", "=", self.id),
+                ("billed", "=", False),
+                ("state", "=", DUPLICATE),
+                ("duplicate_import_id", "=", self.id),
+                ("consumption_key", "in", list(keys)),
+            ],
+            order="row_number, id",
+        )
+        if not repeats:
+            return {}
+        rows = self._ppu_read_rows(repeats)
+        results = self._ppu_check_rows(rows)
+        self._ppu_write_results(rows, results)
+        return {row["id"]: result for row, result in zip(rows, results, strict=True)}
+
+    # ------------------------------------------------------------------
+    # Facts
+    # ------------------------------------------------------------------
+
+    def _ppu_checker(self, rows):
+        """The core's checker of ``rows``, fed with this batch's facts."""
+        facts = self._ppu_subscription_facts(self._ppu_subscription_domain())
+        known = {fact.id for fact in facts}
+        picked = {
+            row["subscription_id"]
+            for row in rows
+            if row.get("match_method") == "manual" and row.get("subscription_id")
+        }
+        # Ops may pick a subscription the batch's domain leaves out.
+        extra = (
+            self._ppu_subscription_facts([("id", "in", list(picked - known))])
+            if picked - known
+            else []
+        )
+        checker = Checker(
+            facts,
+            period_start=self.period_date,
+            period_end=self.period_end_date,
+            reseller_named=self._ppu_file_resellers(rows),
+            manual=[fact for fact in facts + extra if fact.id in picked],
+        )
+        checker.price_of = self._ppu_pricer(checker.matched(rows))
+        return checker
+
+    @api.model
+    def _ppu_subscription_facts(self, domain):
+        """The core's facts of the subscriptions of ``domain``, in their
+        order, in one query (the subscriptions' access rules apply)."""
+        Subscription = self.env["sophos.ppu.subscription"]
+        Partner = self.env["res.partner"]
+        query = Subscription._search(domain)
+        alias = query.table
+        customer = query.left_join(
+            alias, "end_customer_id", "res_partner", "id", "ppu_customer"
+        )
+        reseller = query.left_join(
+            alias, "partner_id", "res_partner", "id", "ppu_reseller"
+        )
+        columns = [
+            Subscription._field_to_sql(alias, fname, query)
+            for fname in ("id", "end_user_identifier", "state")
+        ]
+        columns += [
+            Partner._field_to_sql(customer, "name", query),
+            Partner._field_to_sql(reseller, "commercial_partner_id", query),
+        ]
+        columns += [
+            Subscription._field_to_sql(alias, fname, query)
+            for fname in ("pricelist_id", "product_id", "currency_id")
+        ]
+        return [
+            SubscriptionFacts(
+                id=id_,
+                identifier=identifier or None,
+                customer=customer_name or None,
+                state=state,
+                reseller_id=reseller_id,
+                pricelist_id=pricelist_id,
+                product_id=product_id,
+                currency_id=currency_id,
+            )
+            for (
+                id_,
+                identifier,
+                state,
+                customer_name,
+                reseller_id,
+                pricelist_id,
+                product_id,
+                currency_id,
+            ) in self.env.execute_query(query.select(*columns))
+        ]
 
     def _ppu_subscription_domain(self):
         domain = [("company_id", "=", self.company_id.id)]
@@ -208,130 +439,40 @@ class SophosPpuImport(models.Model):
             )
         return domain
 
-    def _ppu_match_rows(self, rows):
-        """:returns: for each row (subscription, match method, error reason)."""
-        Subscription = self.env["sophos.ppu.subscription"]
-        subscriptions = Subscription.search(self._ppu_subscription_domain())
-        # Prefetch what matching and pricing read, in a few queries.
-        subscriptions.mapped("end_customer_id.name")
-        subscriptions.mapped("partner_id.commercial_partner_id")
-        subscriptions.mapped("pricelist_id.currency_id")
-        by_identifier = defaultdict(lambda: Subscription)
-        by_name = defaultdict(lambda: Subscription)
-        for subscription in subscriptions:
-            if subscription.end_user_identifier:
-                key = normalise_identifier(subscription.end_user_identifier)
-                by_identifier[key] |= subscription
-            by_name[normalise_name(subscription.end_customer_id.name)] |= subscription
-        manual = Subscription.browse(
-            {
-                row["subscription_id"]
-                for row in rows
-                if row.get("match_method") == "manual"
-            }
-        ).exists()
-
-        def pick(candidates):
-            # Prefer the active subscriptions; a closed one is reported as such.
-            active = candidates.filtered(lambda s: s.state == "active")
-            return active if active else candidates
-
-        matches = []
-        learnt = defaultdict(set)  # subscription -> identifiers met by name/hand
-        for row in rows:
-            if row.get("parse_error"):
-                matches.append((Subscription, False, False))
-                continue
-            identifier = normalise_identifier(row.get("end_user_identifier"))
-            if (
-                row.get("match_method") == "manual"
-                and row["subscription_id"] in manual.ids
+    def _ppu_file_resellers(self, rows):
+        """A function row -> the id of the reseller the file names on that
+        row (its Partner ID column against the partners' Reference, else its
+        Partner Name), or None when the file names none that Odoo knows.
+        None instead of a function when the rows name no reseller."""
+        Partner = self.env["res.partner"].with_context(active_test=False)
+        refs = {row.get("file_partner_ref") for row in rows} - {None, False}
+        names = {row.get("file_partner_name") for row in rows} - {None, False}
+        if not refs and not names:
+            return None
+        by_ref, by_name = {}, {}
+        if refs:
+            for partner in Partner.search([("ref", "in", list(refs))]):
+                by_ref.setdefault(partner.ref, partner.commercial_partner_id.id)
+        if names:
+            for partner in Partner.search(
+                [("name", "in", list(names)), ("is_company", "=", True)]
             ):
-                subscription = manual.browse(row["subscription_id"])
-                if identifier and not subscription.end_user_identifier:
-                    learnt[subscription].add(row["end_user_identifier"].strip())
-                matches.append((subscription, "manual", False))
-                continue
-            if identifier and identifier in by_identifier:
-                candidates, method = pick(by_identifier[identifier]), "identifier"
-            else:
-                name = normalise_name(row.get("end_customer_name"))
-                candidates = pick(
-                    by_name[name].filtered(lambda s: not s.end_user_identifier)
-                    if name
-                    else Subscription
-                )
-                method = "name"
-            if not candidates:
-                matches.append(
-                    (
-                        Subscription,
-                        False,
-                        self.env._(
-                            "No subscription has End User Identifier %(identifier)s "
-                            "or end customer %(customer)s.",
-                            identifier=row.get("end_user_identifier") or "-",
-                            customer=row.get("end_customer_name") or "-",
-                        ),
-                    )
-                )
-            elif len(candidates) > 1:
-                matches.append(
-                    (
-                        Subscription,
-                        False,
-                        self.env._(
-                            "Several subscriptions match (%(subscriptions)s): pick "
-                            "the right one.",
-                            subscriptions=", ".join(candidates.mapped("display_name")),
-                        ),
-                    )
-                )
-            else:
-                if method == "name" and identifier:
-                    learnt[candidates].add(row["end_user_identifier"].strip())
-                matches.append((candidates, method, False))
-        self._ppu_record_identifiers(rows, matches, learnt)
-        return matches
+                by_name.setdefault(normalise_name(partner.name), partner.id)
 
-    def _ppu_record_identifiers(self, rows, matches, learnt):
-        """Record the End User Identifier of subscriptions matched by name, so
-        that next month matches them directly. Left to ops instead: a name met
-        with two different identifiers in the file, and an identifier that
-        another reseller's subscription holds."""
-        Subscription = self.env["sophos.ppu.subscription"]
-        refused = {}  # subscription -> (reason, the match methods it undoes)
-        for subscription, identifiers in learnt.items():
-            identifier = next(iter(identifiers))
-            if len({normalise_identifier(i) for i in identifiers}) > 1:
-                reason = self.env._(
-                    "End customer %(customer)s appears with several End User "
-                    "Identifiers: pick the subscription by hand.",
-                    customer=subscription.end_customer_id.name,
-                )
-                refused[subscription] = (reason, ("name",))
-            elif Subscription._ppu_identifier_holders(
-                identifier, subscription.partner_id, subscription.company_id
-            ):
-                reason = self.env._(
-                    "End User Identifier %(identifier)s belongs to a subscription "
-                    "of another reseller.",
-                    identifier=identifier,
-                )
-                refused[subscription] = (reason, ("name", "manual"))
-            else:
-                subscription.end_user_identifier = identifier
-        for index, (subscription, method, _reason) in enumerate(matches):
-            reason, methods = refused.get(subscription, (None, ()))
-            if method in methods:
-                matches[index] = (subscription.browse(), False, reason)
+        def reseller_named_by(row):
+            reseller = by_ref.get(row.get("file_partner_ref"))
+            return reseller or by_name.get(normalise_name(row.get("file_partner_name")))
 
-    def _ppu_pricer(self):
-        """A function (subscription, row) -> (unit price, rule, error reason)
-        evaluating the subscription's pricelist with the row's prices, cached
-        per (pricelist, MSRP, cost, currency, min. quantity bracket): within a
-        bracket no rule's min. quantity condition changes, so the result
-        cannot differ."""
+        return reseller_named_by
+
+    def _ppu_pricer(self, subscriptions):
+        """A function (subscription facts, row) -> (unit price, rule id)
+        evaluating the subscription's pricelist with Odoo's pricelist engine
+        fed with the row's prices, once per (pricelist, MSRP, cost, currency,
+        min. quantity bracket): within a bracket no rule's min. quantity
+        condition changes, so the result cannot differ. The rules that may
+        apply are looked up beforehand, at once, for the pricelists of
+        ``subscriptions`` (others are looked up when asked)."""
         product_digits = self.env["decimal.precision"].precision_get("Product Price")
         thresholds = sorted(
             {
@@ -342,61 +483,57 @@ class SophosPpuImport(models.Model):
             }
         )
         date = self.period_end_date
-        company_currency = self.company_id.currency_id
+        company_currency_id = self.company_id.currency_id.id
+        pairs = {
+            (fact.pricelist_id, fact.product_id)
+            for fact in subscriptions
+            if fact.pricelist_id and fact.product_id
+        }
+        Pricelist = self.env["product.pricelist"]
+        # What the engine reads of the pricelists, in one query.
+        Pricelist.browse({pricelist_id for pricelist_id, _product in pairs}).fetch(
+            ["currency_id", "company_id"]
+        )
+        Pricelist = Pricelist.with_context(
+            ppu_applicable_rules=Pricelist._ppu_applicable_rules(pairs, date)
+        )
+        Product, Currency = self.env["product.product"], self.env["res.currency"]
         cache = {}
 
         def price_of(subscription, row):
-            pricelist = subscription.pricelist_id
             quantity = abs(row["quantity"])
-            currency_id = row.get("file_currency_id") or company_currency.id
             key = (
-                pricelist.id,
-                subscription.product_id.id,
+                subscription.pricelist_id,
+                subscription.product_id,
                 row["unit_msrp"],
                 row["unit_cost"],
-                currency_id,
+                row.get("file_currency_id") or company_currency_id,
                 bisect_right(thresholds, quantity),
             )
             if key not in cache:
-                price, rule = pricelist._ppu_compute_price_rule(
-                    subscription.product_id,
+                price, rule = Pricelist.browse(key[0])._ppu_compute_price_rule(
+                    Product.browse(key[1]),
                     quantity,
                     row["unit_msrp"],
                     row["unit_cost"],
-                    self.env["res.currency"].browse(currency_id),
+                    Currency.browse(key[4]),
                     date,
-                )
-                reason = (
-                    False
-                    if rule
-                    else self.env._(
-                        "Pricelist %(pricelist)s has no rule for %(product)s.",
-                        pricelist=pricelist.name,
-                        product=subscription.product_id.name,
-                    )
                 )
                 cache[key] = (
                     float_round(price, precision_digits=product_digits),
-                    rule,
-                    reason,
+                    rule.id,
                 )
             return cache[key]
 
         return price_of
 
-    def _ppu_mark_duplicates(self, rows, results):
-        """Mark duplicate the billable rows whose consumption key is billed
-        already (by any batch: the rows checked are never billed ones), or
-        that an earlier row of this file carries."""
-        keys = {
-            row["consumption_key"]
-            for row, result in zip(rows, results, strict=True)
-            if result["state"] == "ok" and row.get("consumption_key")
-        }
+    def _ppu_billed_keys(self, keys):
+        """{consumption key: id of the batch that billed it} among ``keys``,
+        over the company's billed rows."""
         billed = {}
         Line = self.env["sophos.ppu.import.line"]
         for some_keys in split_every(KEY_BATCH, list(keys)):
-            for line in Line.search_fetch(
+            for key, batch in Line._read_group(
                 [
                     ("company_id", "=", self.company_id.id),
                     ("billed", "=", True),
@@ -404,37 +541,144 @@ class SophosPpuImport(models.Model):
                 ],
                 ["consumption_key", "import_id"],
             ):
-                billed[line.consumption_key] = line.import_id
-        seen = {}
-        for row, result in zip(rows, results, strict=True):
-            key = row.get("consumption_key")
-            if result["state"] != "ok" or not key:
-                continue
-            if key in billed:
-                result.update(
-                    state="duplicate",
-                    duplicate_import_id=billed[key].id,
-                    message=self.env._(
-                        "Already billed by import %(batch)s.",
-                        batch=billed[key].name,
-                    ),
-                )
-            elif key in seen:
-                result.update(
-                    state="duplicate",
-                    duplicate_import_id=self.id,
-                    message=(
-                        self.env._(
-                            "Repeats row %(row)s exactly: confirm it if Sophos "
-                            "bills this consumption twice.",
-                            row=row["repeat_of_row"],
-                        )
-                        if row.get("repeat_of_row")
-                        else self.env._(
-                            "Same consumption as row %(row)s of this file.",
-                            row=seen[key],
-                        )
-                    ),
-                )
-            else:
-                seen[key] = row["row_number"]
+                billed[key] = batch.id
+        return billed
+
+    def _ppu_earlier_keys(self, keys, rows):
+        """{consumption key: first row number} among ``keys`` of this batch's
+        rows stored checked ok before ``rows`` (the rows of earlier chunks)."""
+        earlier = {}
+        if not keys or not self.id:
+            return earlier
+        Line = self.env["sophos.ppu.import.line"]
+        if not Line.search_count([("import_id", "=", self.id)], limit=1):
+            return earlier  # the first chunk of an import
+        # Found through the keys' index: never a scan of the batch's rows.
+        before = [
+            ("import_id", "=", self.id),
+            ("state", "=", OK),
+            ("row_number", "<", min(row["row_number"] for row in rows)),
+        ]
+        for some_keys in split_every(KEY_BATCH, list(keys)):
+            for key, row_number in Line._read_group(
+                [*before, ("consumption_key", "in", list(some_keys))],
+                ["consumption_key"],
+                ["row_number:min"],
+            ):
+                earlier[key] = row_number
+        return earlier
+
+    # ------------------------------------------------------------------
+    # Words
+    # ------------------------------------------------------------------
+
+    def _ppu_issue_texts(self):
+        """A function issue -> its text in the user's language (the same
+        text for the same issue, worded once)."""
+        texts = {}
+
+        def text_of(issue):
+            key = issue.key()
+            if key not in texts:
+                texts[key] = self._ppu_issue_text(issue)
+            return texts[key]
+
+        return text_of
+
+    def _ppu_issue_text(self, issue):
+        """The reason shown on a row for an issue of the core's checks."""
+        _ = self.env._
+        params = issue.params
+        code = issue.code
+        Subscription = self.env["sophos.ppu.subscription"]
+        if code == UNREADABLE:
+            return params.get("message") or False
+        if code == NO_SUBSCRIPTION:
+            return _(
+                "No subscription has End User Identifier %(identifier)s "
+                "or end customer %(customer)s.",
+                identifier=params["identifier"] or "-",
+                customer=params["customer"] or "-",
+            )
+        if code == AMBIGUOUS:
+            return _(
+                "Several subscriptions match (%(subscriptions)s): pick "
+                "the right one.",
+                subscriptions=", ".join(
+                    Subscription.browse(params["subscription_ids"]).mapped(
+                        "display_name"
+                    )
+                ),
+            )
+        if code == OTHER_RESELLER:
+            return _(
+                "The file bills this row to %(named)s, but End User "
+                "Identifier %(identifier)s belongs to a subscription of "
+                "another reseller.",
+                named=self.env["res.partner"].browse(params["reseller_id"]).name,
+                identifier=params["identifier"] or "-",
+            )
+        if code == OUTSIDE_PERIOD:
+            return _(
+                "Service dates %(start)s–%(end)s are outside the billing "
+                "month %(period)s.",
+                start=params["start"],
+                end=params["end"],
+                period=self._ppu_period_label(),
+            )
+        if code == CLOSED_SUBSCRIPTION:
+            return _(
+                "Subscription %(subscription)s is closed.",
+                subscription=Subscription.browse(
+                    params["subscription_id"]
+                ).display_name,
+            )
+        if code == NO_RULE:
+            subscription = Subscription.browse(params["subscription_id"])
+            return _(
+                "Pricelist %(pricelist)s has no rule for %(product)s.",
+                pricelist=subscription.pricelist_id.name,
+                product=subscription.product_id.name,
+            )
+        if code == ZERO_QUANTITY:
+            return _("Zero quantity: not invoiced.")
+        if code == ALREADY_BILLED:
+            return _(
+                "Already billed by import %(batch)s.",
+                batch=self.browse(params["batch_id"]).name,
+            )
+        if code == REPEATS_ROW:
+            return _(
+                "Repeats row %(row)s exactly: confirm it if Sophos "
+                "bills this consumption twice.",
+                row=params["row"],
+            )
+        if code == SAME_CONSUMPTION:
+            return _("Same consumption as row %(row)s of this file.", row=params["row"])
+        if code == SEVERAL_IDENTIFIERS:
+            return _(
+                "End customer %(customer)s appears with several End User "
+                "Identifiers: pick the subscription by hand.",
+                customer=params["customer"],
+            )
+        if code == IDENTIFIER_ELSEWHERE:
+            return _(
+                "End User Identifier %(identifier)s belongs to a subscription "
+                "of another reseller.",
+                identifier=params["identifier"],
+            )
+        raise ValueError(f"unknown issue {code}")
+
+    # ------------------------------------------------------------------
+    # TRANSITIONAL (issue 8)
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _ppu_import_file(self, *args, **kwargs):
+        """Until the import learns identifiers itself once its lines are all
+        created and checked (``_ppu_learn_identifiers``), learn them here
+        after the one-pass import; then drop this override."""
+        batch = super()._ppu_import_file(*args, **kwargs)
+        if batch.state == "checked":
+            batch._ppu_learn_identifiers()
+        return batch

@@ -8,6 +8,9 @@ from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
 
+from odoo.addons.sophos_ppu.core import read_consumption_file
+from odoo.addons.sophos_ppu.models.billing_guard import trusted
+
 from .common_import import PpuImportCommon
 
 
@@ -80,6 +83,87 @@ class TestImportDuplicates(PpuImportCommon):
         self.assertEqual(batch.line_ids.mapped("state"), ["ok", "duplicate"])
         self.assertEqual(
             batch.line_ids[1].message, "Same consumption as row 2 of this file."
+        )
+
+    def recheck_in_chunks(self, batch, size):
+        """Check the batch again chunk by chunk, in row order."""
+        rows, after = [], 0
+        while chunk := batch._ppu_recheck(after_row=after, limit=size):
+            self.assertLessEqual(len(chunk), size)
+            rows += chunk
+            after = chunk[-1]["row_number"]
+        return rows
+
+    def repeats_file(self):
+        return self.consumption_csv(
+            [
+                self.row("EU-discount", quantity=2),
+                self.row("EU-unknown"),
+                self.row("EU-discount", quantity=2),
+                self.row("EU-markup"),
+                self.row("eu-discount", quantity=3),
+                self.row("EU-markup", quantity=4),
+            ]
+        )
+
+    def test_checking_chunk_by_chunk_gives_the_results_of_one_pass(self):
+        batch = self.import_file(self.repeats_file())
+        lines = batch.line_ids
+        one_pass = [(line.state, line.message) for line in lines]
+        self.assertEqual(
+            [state for state, _message in one_pass],
+            ["ok", "error", "duplicate", "ok", "duplicate", "duplicate"],
+        )
+        self.assertEqual(
+            [message for _state, message in one_pass[2:]],
+            [
+                "Repeats row 2 exactly: confirm it if Sophos bills this "
+                "consumption twice.",
+                False,
+                "Same consumption as row 2 of this file.",
+                "Same consumption as row 5 of this file.",
+            ],
+        )
+        for size in (1, 2, 4):
+            with self.subTest(size=size):
+                # Whatever was stored, chunk by chunk finds it again.
+                lines._ppu_write({"state": "error", "message": "stale"})
+                rows = self.recheck_in_chunks(batch, size)
+                self.assertEqual([row["id"] for row in rows], lines.ids)
+                self.assertEqual(
+                    [(row["state"], row["message"]) for row in rows], one_pass
+                )
+                self.assertEqual(
+                    [(line.state, line.message) for line in lines], one_pass
+                )
+
+    def test_import_chunks_repeat_the_rows_created_before_them(self):
+        """The import checks a chunk of rows not created yet, creates their
+        lines, then checks the next chunk."""
+        data = self.repeats_file()
+        one_pass = [
+            (line.state, line.message) for line in self.import_file(data).line_ids
+        ]
+        attachment = self.env["ir.attachment"].create({"name": "c.csv", "raw": data})
+        with trusted():
+            batch = self.env["sophos.ppu.import"].create(
+                {"period_date": self.PERIOD, "attachment_id": attachment.id}
+            )
+        Line = self.env["sophos.ppu.import.line"]
+        rows = Line._ppu_values_from_result(
+            read_consumption_file(data, filename="c.csv"), self.company
+        )
+        for start in range(0, len(rows), 2):
+            chunk = rows[start : start + 2]
+            checks = batch._ppu_check_rows(chunk)
+            Line._ppu_create(
+                [
+                    dict(row, **check, import_id=batch.id, company_id=self.company.id)
+                    for row, check in zip(chunk, checks, strict=True)
+                ]
+            )
+        self.assertEqual(
+            [(line.state, line.message) for line in batch.line_ids], one_pass
         )
 
     def test_database_refuses_to_bill_a_key_twice(self):

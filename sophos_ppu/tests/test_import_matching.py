@@ -147,3 +147,74 @@ class TestImportMatching(PpuImportCommon):
         self.assertEqual(line.subscription_id, subscription)
         self.assertEqual(line.state, "ok")
         self.assertEqual(subscription.end_user_identifier, "NOPE")
+
+    def test_checking_records_no_identifier_until_the_whole_batch_is_checked(self):
+        subscription = self._subscription(
+            self.resellers["discount"], "Acme Corp", False, self.pricelist_discount
+        )
+        batch = self.import_rows(
+            [
+                self.row("EU-markup"),
+                self.row("NEW-ID-1", customer="Acme Corp"),
+                self.row("NEW-ID-1", customer="Acme Corp", quantity=-1),
+            ]
+        )
+        subscription.end_user_identifier = False
+        after = 0
+        while rows := batch._ppu_recheck(after_row=after, limit=1):
+            after = rows[-1]["row_number"]
+            self.assertFalse(subscription.end_user_identifier)
+        self.assertEqual(batch.line_ids.mapped("match_method")[1:], ["name", "name"])
+        batch._ppu_learn_identifiers()
+        self.assertEqual(subscription.end_user_identifier, "NEW-ID-1")
+        self.assertEqual(batch.line_ids.mapped("state"), ["ok", "ok", "ok"])
+
+    def test_identifiers_refused_once_the_whole_batch_is_checked(self):
+        subscription = self._subscription(
+            self.resellers["discount"], "Acme Corp", False, self.pricelist_discount
+        )
+        batch = self.import_rows(
+            [
+                self.row("NEW-1", customer="Acme Corp"),
+                self.row("NEW-2", customer="Acme Corp"),
+            ]
+        )
+        rows = batch._ppu_recheck(limit=1) + batch._ppu_recheck(after_row=2, limit=1)
+        self.assertEqual([row["state"] for row in rows], ["ok", "ok"])
+        self.assertEqual(batch.line_ids.subscription_id, subscription)
+        batch._ppu_learn_identifiers(rows)
+        message = (
+            "End customer Acme Corp appears with several End User Identifiers: "
+            "pick the subscription by hand."
+        )
+        for line, row in zip(batch.line_ids, rows, strict=True):
+            self.assertEqual((line.state, line.message), ("error", message))
+            self.assertFalse(line.subscription_id)
+            self.assertEqual((row["state"], row["message"]), ("error", message))
+            self.assertFalse(row["subscription_id"])
+        self.assertFalse(subscription.end_user_identifier)
+
+    def test_a_row_repeating_a_row_left_to_ops_is_billable(self):
+        """Acme is met with two identifiers: its rows go to ops. Bolt's row,
+        the same consumption as Acme's first one, bills Bolt and teaches it
+        the identifier."""
+        acme, bolt = (
+            self._subscription(
+                self.resellers["discount"], name, False, self.pricelist_discount
+            )
+            for name in ("Acme Corp", "Bolt Ltd")
+        )
+        batch = self.import_rows(
+            [
+                self.row("NEW-1", customer="Acme Corp"),
+                self.row("NEW-2", customer="Acme Corp"),
+                self.row("NEW-1", customer="Bolt Ltd"),
+            ]
+        )
+        self.assertEqual(batch.line_ids.mapped("state"), ["error", "error", "ok"])
+        bolt_line = batch.line_ids[2]
+        self.assertEqual(bolt_line.subscription_id, bolt)
+        self.assertEqual(bolt_line.match_method, "name")
+        self.assertFalse(bolt_line.message)
+        self.assertEqual(bolt.end_user_identifier, "NEW-1")
+        self.assertFalse(acme.end_user_identifier)
