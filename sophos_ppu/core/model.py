@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections import deque
+from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal
+from itertools import repeat
 
 from .values import EXACT
 
@@ -72,6 +74,30 @@ class ConsumptionRow:
     def cost_amount(self) -> Decimal:
         """Quantity x Unit Price, exact (see ``values.EXACT``)."""
         return EXACT.multiply(self.quantity, self.unit_price)
+
+
+#: ConsumptionRow's fields, in order.
+ROW_FIELDS = tuple(f.name for f in fields(ConsumptionRow))
+_SETTERS = tuple(getattr(ConsumptionRow, name).__set__ for name in ROW_FIELDS)
+
+
+def rows_from_columns(columns: dict[str, list | None], count: int) -> list:
+    """``count`` ConsumptionRows from one list of values per field (None:
+    None for every row), each row as ``ConsumptionRow(**its values)``.
+
+    Filled a field at a time through the slots, not a row at a time through
+    the frozen dataclass's ``__init__`` (which sets each field through
+    ``object.__setattr__``): a third of the time, for the same rows.
+    """
+    rows = list(map(object.__new__, repeat(ConsumptionRow, count)))
+    for name, setter in zip(ROW_FIELDS, _SETTERS, strict=True):
+        values = columns[name]
+        if values is None:
+            values = repeat(None, count)
+        elif len(values) != count:
+            raise ValueError(f"{name}: {len(values)} values for {count} rows")
+        deque(map(setter, rows, values), maxlen=0)
+    return rows
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,14 @@ So every file goes through here first, in bounded memory and time:
 - :func:`error_cells` finds the cells holding an Excel error, which calamine
   hands over as empty strings; the reader asks for them only when it meets
   empty cells in known columns, so clean files never pay for that pass.
+- :class:`SheetSplitter` cuts a large sheet's XML, as :func:`scan_sheet`
+  streams it, into chunks of whole rows that threads hand to calamine in
+  parallel. A chunk goes out only once the scan has checked it and every
+  byte before it, and the sheet so far passes the same limits as the whole
+  sheet must (they only grow stricter as the scan goes on): calamine never
+  sees a byte the pre-flight has not checked, nor more cells than an
+  accepted sheet holds. If the scan then refuses the sheet, the chunks'
+  results are dropped and the refusal is what the user gets.
 
 Sparse sheets. A sheet with a few cells far apart (A1 and XFD1048576) is
 refused, not read another way. Calamine, and then Python, build a dense grid
@@ -56,11 +64,13 @@ else are counted (no references at all) or tokenised tag by tag (anything
 else: columns past Z, reordered attributes, rows out of order...). Columns
 are then only known to be <= Z; when that bound would matter, the sheet is
 scanned again exactly. On a 100 000-row, 119 MB sheet the pre-flight takes
-about 0.35 s, a tenth of the whole read (``scripts/benchmark_read.py``).
+about 0.4 s, in which the threads already read the first chunks
+(``scripts/benchmark_read.py``).
 """
 
 from __future__ import annotations
 
+import codecs
 import html
 import io
 import re
@@ -286,12 +296,8 @@ def _damaged(detail: str) -> ConsumptionFileError:
     return refuse(f"The .xlsx file is damaged ({detail}): export or download it again.")
 
 
-def inflate(data: bytes, part: Part, limit: int, what: str) -> Iterator[bytes]:
-    """The part's inflated bytes, PIECE at a time, from its packed bytes.
-
-    Counts what really comes out (a zip may lie about sizes) and stops with
-    ConsumptionFileError past ``limit`` or past the declared size.
-    """
+def packed_bytes(data: bytes, part: Part) -> memoryview:
+    """The part's bytes as packed in the zip (nothing inflated)."""
     info = part.info
     offset = info.header_offset
     header = data[offset : offset + 30]
@@ -305,6 +311,17 @@ def inflate(data: bytes, part: Part, limit: int, what: str) -> Iterator[bytes]:
             "The .xlsx file is truncated (it ends inside "
             f"{info.filename}): export or download it again."
         )
+    return packed
+
+
+def inflate(data: bytes, part: Part, limit: int, what: str) -> Iterator[bytes]:
+    """The part's inflated bytes, PIECE at a time, from its packed bytes.
+
+    Counts what really comes out (a zip may lie about sizes) and stops with
+    ConsumptionFileError past ``limit`` or past the declared size.
+    """
+    info = part.info
+    packed = packed_bytes(data, part)
     declared = info.file_size
     if info.compress_type == zipfile.ZIP_STORED:
         if info.compress_size > limit:
@@ -755,6 +772,10 @@ class _SheetScanner:
         # (columns, list): error cells of those columns go to the list
         self.errors = errors
         self.first = True
+        #: A cell without a reference was met (placed by counting).
+        self.unplaced = False
+        #: Where the cell data starts in the segment that opened sheetData.
+        self.data_offset: int | None = None
 
     def cut(self, buffer: bytes) -> int:
         """Where a segment may end: before the last cell or row tag, so that a
@@ -795,6 +816,7 @@ class _SheetScanner:
         self.prefix = (match[1] + b":") if match[1] else b""
         self.scan.prefix = self.prefix
         self.state = "done" if match[2] else "data"
+        self.data_offset = match.end()
         return segment[match.end() :]
 
     def _check_ref(self, letters: bytes, digits: bytes, what: str) -> tuple[int, int]:
@@ -925,6 +947,7 @@ class _SheetScanner:
         widest = max(first, max(counts[1:], default=0))
         last = max((k for k, n in enumerate(counts) if n), default=None)
         if last is not None:
+            self.unplaced = True
             row = self.row_index + 1 + last
             if row > EXCEL_MAX_ROWS or widest > EXCEL_MAX_COLUMNS:
                 return False  # the slow path names the cell
@@ -965,6 +988,7 @@ class _SheetScanner:
                 row, column = self._check_ref(found[1], found[2], "cell")
                 self.col_index = column - 1
             else:
+                self.unplaced = True
                 if self.row_index is None:
                     raise _Restart
                 row, column = self.row_index + 1, self.col_index + 1
@@ -1008,7 +1032,192 @@ class _SheetScanner:
         )
 
 
-def scan_sheet(package: XlsxPackage, sheet: SheetInfo) -> SheetScan:
+# -- chunks for parallel readers -----------------------------------------------
+
+_ROW_OPEN = re.compile(rb"<(?:[\w.-]+:)?row[\s/>]")
+_SHEET_DATA_CLOSE = re.compile(rb"</(?:[\w.-]+:)?sheetData[\s>]")
+HEAD_LIMIT = 1 << 20  # the XML before the cells, repeated in every chunk
+
+
+@dataclass
+class SheetChunk:
+    """A run of whole rows of a sheet as a worksheet XML of its own: the
+    sheet's XML before its cells, the rows, and the end of ``sheetData``
+    (which ends calamine's reading). ``pieces`` joined are the XML."""
+
+    index: int
+    pieces: list = field(repr=False)
+
+    @property
+    def size(self) -> int:
+        return sum(len(piece) for piece in self.pieces)
+
+
+class SheetSplitter:
+    """Cuts a sheet's XML into chunks of whole rows while :func:`scan_sheet`
+    reads it, so that readers can read the chunks in parallel and get the
+    cells reading the whole sheet gives.
+
+    A chunk starts at the first row tag past ``chunk_bytes`` of XML, and is
+    handed to ``ready(chunk)`` only when the scan has checked it and every
+    byte before it, and the sheet so far is within the limits (the checks
+    only grow stricter as the scan goes on, so the chunk is no larger than
+    a sheet the scan accepts). The rest waits for the end of the scan.
+
+    Splitting stops (``complete`` stays False: read the sheet whole) when a
+    cell has no reference (its place would depend on the rows before it),
+    or the XML holds markup other than tags (comments, CDATA, DTDs,
+    processing instructions: a row tag could hide in them), or its head is
+    larger than ``HEAD_LIMIT``, or the scan ends early. Readers must also
+    check that the chunks' rows follow each other; see the caller.
+    """
+
+    def __init__(self, chunk_bytes: int, ready):
+        self.chunk_bytes = max(int(chunk_bytes), 1)
+        self.ready = ready
+        self.active = True
+        self.complete = False
+        self.offset = 0  # where the next segment starts in the XML
+        self.kept: list[tuple[int, bytes]] = []  # from the current chunk on
+        self.head: bytes | None = None
+        self.data_start = 0
+        self.closing = b""
+        self.starts = [0]  # where each chunk starts
+        self.ended = False  # past </sheetData>: no more cuts
+        self.pending: list[SheetChunk] = []
+        self.sent = 0
+        self.crc = 0  # of the XML: calamine would check the part's
+
+    def stop(self) -> None:
+        self.active = False
+        self.kept, self.pending, self.head = [], [], None
+
+    def feed(self, segment: bytes, scanner: _SheetScanner, safe: bool) -> None:
+        """The next segment, which ``scanner`` has accepted; ``safe``: the
+        sheet so far is within the limits."""
+        start = self.offset
+        self.offset += len(segment)
+        if not self.active:
+            return
+        self.crc = zlib.crc32(segment, self.crc)
+        if (
+            scanner.unplaced
+            or _markup(segment, b"<!") >= 0
+            or _instruction(segment, start)
+        ):
+            self.stop()
+            return
+        self.kept.append((start, segment))
+        if self.head is None:
+            if scanner.state != "data":
+                if scanner.state == "done" or self.offset > HEAD_LIMIT:
+                    self.stop()
+                return
+            self.data_start = start + scanner.data_offset
+            if self.data_start > HEAD_LIMIT:
+                self.stop()
+                return
+            self.head = b"".join(s for _, s in self.kept)[: self.data_start]
+            self.closing = b"</" + scanner.prefix + b"sheetData>"
+        if not self.ended:
+            self._cut(segment, start)
+        if safe:
+            self._send()
+
+    def _cut(self, segment: bytes, start: int) -> None:
+        first = max(self.data_start - start, 0)
+        close = _sheet_data_close(segment, first)
+        limit = len(segment) if close is None else close
+        while True:
+            target = max(self.starts[-1] + self.chunk_bytes - start, first)
+            if target >= limit:
+                break
+            found = _ROW_OPEN.search(segment, target, limit)
+            if found is None:
+                break
+            self._close_chunk(start + found.start())
+        if close is not None:
+            self.ended = True
+
+    def _slice(self, begin: int, end: int) -> list:
+        views = []
+        for offset, segment in self.kept:
+            low, high = max(begin, offset), min(end, offset + len(segment))
+            if low < high:
+                views.append(memoryview(segment)[low - offset : high - offset])
+        return views
+
+    def _close_chunk(self, cut: int) -> None:
+        index = len(self.starts) - 1
+        pieces = self._slice(self.starts[-1], cut)
+        if index:
+            pieces.insert(0, self.head)
+        pieces.append(self.closing)
+        self.pending.append(SheetChunk(index, pieces))
+        self.starts.append(cut)
+        self.kept = [(o, s) for o, s in self.kept if o + len(s) > cut]
+
+    def _send(self) -> None:
+        for chunk in self.pending:
+            self.ready(chunk)
+            self.sent += 1
+        self.pending = []
+
+    def finish(self, crc: int) -> None:
+        """The scan accepted the sheet, whose part declares ``crc``: hand
+        over the rest."""
+        if (
+            not self.active
+            or self.head is None
+            or len(self.starts) < 2
+            or self.crc != crc
+        ):
+            self.stop()
+            return
+        last = [self.head, *self._slice(self.starts[-1], self.offset)]
+        self.pending.append(SheetChunk(len(self.starts) - 1, last))
+        self.kept = []
+        self._send()
+        self.complete = True
+
+
+def _sheet_data_close(segment: bytes, start: int) -> int | None:
+    """Where the first '</sheetData>' tag (any prefix) opens, else None."""
+    found = segment.find(b"sheetData", start)
+    while found >= 0:
+        opening = segment.rfind(b"<", start, found)
+        if opening >= 0 and _SHEET_DATA_CLOSE.match(segment, opening):
+            return opening
+        found = segment.find(b"sheetData", found + 1)
+    return None
+
+
+def _markup(segment: bytes, pair: bytes, start: int = 0) -> int:
+    """``segment.find(pair)`` for a '<' and a character that is rare in
+    sheets ('!', '?'): memchr for the character, then a look at the byte
+    before it."""
+    mark = pair[1:]
+    found = segment.find(mark, start + 1)
+    for _ in range(64):
+        if found < 0 or segment[found - 1] == pair[0]:
+            return found - 1 if found >= 0 else -1
+        found = segment.find(mark, found + 1)
+    return segment.find(pair, start)  # the character is common here
+
+
+def _instruction(segment: bytes, start: int) -> bool:
+    """Whether a processing instruction other than the XML declaration
+    (which opens the part, after a byte order mark) is in the segment."""
+    found = _markup(segment, b"<?")
+    if found < 0:
+        return False
+    declaration = start == 0 and segment[:found] in (b"", codecs.BOM_UTF8)
+    return not declaration or _markup(segment, b"<?", found + 2) >= 0
+
+
+def scan_sheet(
+    package: XlsxPackage, sheet: SheetInfo, splitter: SheetSplitter | None = None
+) -> SheetScan:
     """Stream one sheet's XML and refuse it when reading it would not be safe.
 
     Raises :class:`ConsumptionFileError` for cells beyond Excel's grid, more
@@ -1016,10 +1225,15 @@ def scan_sheet(package: XlsxPackage, sheet: SheetInfo) -> SheetScan:
     than the sheet (see the module doc), texts no cell holds, shared text
     repeated past ``max_inflated_bytes``; returns the hidden rows (and where
     to look for error cells: :func:`error_cells`).
+
+    ``splitter`` (:class:`SheetSplitter`) cuts the XML into chunks of whole
+    rows as it is scanned, for readers working in parallel.
     """
     limits = package.limits
     part = package.part(sheet.path) if sheet.path else None
     if part is None:
+        if splitter is not None:
+            splitter.stop()
         return SheetScan(sheet.name)
     shared = package.shared
     # Shared text is counted only when it could matter: cells x longest text.
@@ -1028,16 +1242,18 @@ def scan_sheet(package: XlsxPackage, sheet: SheetInfo) -> SheetScan:
         shared
         and shared.longest * possible_cells + part.declared > limits.max_inflated_bytes
     )
-    scan = _run(package, sheet, part, count_shared, exact=False)
+    scan = _run(package, sheet, part, count_shared, exact=False, splitter=splitter)
     if not scan.exact_columns and (scan.cells > limits.max_cells or _too_sparse(scan)):
         scan = _run(package, sheet, part, count_shared, exact=True)
     _check_range(scan, limits)
     if count_shared:
         _check_shared_text(package, part, scan)
+    if splitter is not None:
+        splitter.finish(part.info.CRC)
     return scan
 
 
-def _run(package, sheet, part, count_shared, exact) -> SheetScan:
+def _run(package, sheet, part, count_shared, exact, splitter=None) -> SheetScan:
     limits = package.limits
     scanner = _SheetScanner(package, sheet, count_shared, exact)
     what = f"sheet '{_short(sheet.name)}'"
@@ -1047,10 +1263,21 @@ def _run(package, sheet, part, count_shared, exact) -> SheetScan:
         ):
             scanner.feed(segment)
             if scanner.state == "done" or scanner.scan.rows > limits.max_rows:
+                if splitter is not None:
+                    splitter.stop()
                 break
+            if splitter is not None:
+                splitter.feed(
+                    segment,
+                    scanner,
+                    safe=not count_shared
+                    and _within_limits(scanner.scan, limits, part.declared),
+                )
     except _Restart:
         if exact:  # pragma: no cover - exact scans know every row
             raise
+        if splitter is not None:
+            splitter.stop()
         return _run(package, sheet, part, count_shared, exact=True)
     scan = scanner.scan
     scan.xml_bytes = part.declared
@@ -1058,8 +1285,23 @@ def _run(package, sheet, part, count_shared, exact) -> SheetScan:
 
 
 def _too_sparse(scan: SheetScan) -> bool:
-    possible = scan.xml_bytes // MIN_CELL_BYTES + 1
-    return scan.cells > max(SPARSE_FLOOR, SPARSE_FACTOR * possible)
+    return _sparse(scan.cells, scan.xml_bytes)
+
+
+def _sparse(cells: int, xml_bytes: int) -> bool:
+    possible = xml_bytes // MIN_CELL_BYTES + 1
+    return cells > max(SPARSE_FLOOR, SPARSE_FACTOR * possible)
+
+
+def _within_limits(scan: SheetScan, limits: Limits, xml_bytes: int) -> bool:
+    """Whether the sheet so far passes :func:`_check_range` (which only ever
+    grows stricter as the scan goes on)."""
+    cells = scan.cells
+    return (
+        scan.rows <= limits.max_rows
+        and cells <= limits.max_cells
+        and not _sparse(cells, xml_bytes)
+    )
 
 
 def _check_range(scan: SheetScan, limits: Limits) -> None:

@@ -2,9 +2,11 @@
 
 Normalisation is column-wise: each column is factorised and every distinct
 value is parsed once (a month's file repeats the same dates, prices and
-product names on thousands of rows), then the results are spread back over
-the rows. Only the final assembly of rows and issues walks row by row. The
-same factorisation finds rows that repeat an earlier row cell for cell.
+product names on thousands of rows), then the results are taken for the
+rows, a column at a time, and the rows are filled a field at a time
+(:func:`~.model.rows_from_columns`); only rows with issues are looked at one
+by one. The same factorisation finds rows that repeat an earlier row cell
+for cell. The cyclic garbage collector is paused while a file is read.
 
 A row becomes issues (never a silent value) when a cell of a known column
 cannot be used: empty where required, not a number / date, a number out of
@@ -16,9 +18,12 @@ first column).
 
 from __future__ import annotations
 
+import gc
 import re
 from collections import Counter
+from contextlib import contextmanager
 from datetime import date
+from itertools import repeat
 
 import numpy as np
 import pandas as pd
@@ -33,11 +38,12 @@ from .columns import (
 )
 from .limits import DEFAULT_LIMITS, Limits, number
 from .model import (
+    ROW_FIELDS,
     ConsumptionFileError,
     ConsumptionFileResult,
-    ConsumptionRow,
     RowIssue,
     SkippedRow,
+    rows_from_columns,
 )
 from .sources import detect_format, iter_grids, load_bytes
 from .values import (
@@ -94,12 +100,29 @@ def read_consumption_file(source, filename=None, *, currency=None, limits=None):
     if not isinstance(limits, Limits):
         raise TypeError(f"limits must be a Limits, not {type(limits).__name__}")
     try:
-        return _read(source, filename, currency, limits)
+        with _collector_paused():
+            return _read(source, filename, currency, limits)
     except MemoryError:
         raise ConsumptionFileError(
             "The file needs more memory than this process has: lower its size "
             "or the limits."
         ) from None
+
+
+@contextmanager
+def _collector_paused():
+    """No cyclic garbage collection while a file is read: the read makes no
+    cycles, but its hundreds of thousands of rows, lists and dicts would
+    make the collector walk the heap over and over (a tenth of the time).
+    The collector runs again as before afterwards."""
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
 
 
 def _read(source, filename, currency, limits):
@@ -108,12 +131,9 @@ def _read(source, filename, currency, limits):
     grid, header_index = _pick_sheet(iter_grids(data, file_format, limits))
     del data
     header_number = int(grid.row_numbers[header_index])
-    header_cells = grid.frame.iloc[header_index].tolist()
+    header_cells = grid.row(header_index)
     column_map = map_columns(header_cells, header_number, currency)
-    body = grid.frame.iloc[header_index + 1 :]
-    numbers = grid.row_numbers[header_index + 1 :]
-    normaliser = _Normaliser(body, numbers, column_map, grid, limits)
-    del body
+    normaliser = _Normaliser(grid, header_index + 1, column_map, limits)
     rows, issues, skipped, row_count = normaliser.run()
     issue_cells = normaliser.issue_cells
     if not row_count:
@@ -184,11 +204,41 @@ def parse_unique(
     return codes, results
 
 
-def spread(results: list, codes: np.ndarray) -> list:
+def text_of(value) -> str | None:
+    """:func:`~.values.cell_text`, its common case (a text) first."""
+    if value.__class__ is str:
+        return value.strip() or None
+    return cell_text(value)
+
+
+def object_table(results: list) -> np.ndarray:
     table = np.empty(len(results), dtype=object)
     for position, result in enumerate(results):
         table[position] = result
-    return table[codes].tolist()
+    return table
+
+
+class Column:
+    """Parsed values of a column, kept as :func:`parse_unique` gives them:
+    row i's value is ``column[i]`` (one result per distinct cell, spread
+    only over the rows that are taken)."""
+
+    __slots__ = ("table", "codes")
+
+    def __init__(self, results: list, codes: np.ndarray):
+        self.table = object_table(results)
+        self.codes = codes
+
+    def __getitem__(self, i):
+        return self.table[self.codes[i]]
+
+    def take(self, rows: np.ndarray) -> list:
+        """The values of ``rows`` (positions), in their order."""
+        return self.table[self.codes[rows]].tolist()
+
+    def flags(self, test) -> np.ndarray:
+        """``test(value)`` of every row, as booleans."""
+        return np.array([bool(test(r)) for r in self.table], dtype=bool)[self.codes]
 
 
 def usable(results: list, codes: np.ndarray) -> np.ndarray:
@@ -249,10 +299,20 @@ def _date_order(columns):
     return "mdy" if votes["mdy"] and not votes["dmy"] else "dmy"
 
 
+def _ordinals(column: Column, rows: np.ndarray) -> np.ndarray:
+    """The day numbers of a date column's values at ``rows`` (which are
+    dates)."""
+    days = [r.toordinal() if isinstance(r, date) else 0 for r in column.table]
+    return np.array(days, dtype=np.int64)[column.codes[rows]]
+
+
 class _Normaliser:
-    def __init__(self, body, numbers, column_map, grid, limits: Limits):
-        self.raw = {index: body[index].to_numpy(dtype=object) for index in body.columns}
-        self.numbers = numbers.tolist()
+    """The rows of ``grid`` from row ``start`` on (below the header)."""
+
+    def __init__(self, grid, start: int, column_map, limits: Limits):
+        self.grid, self.start = grid, start
+        self.raw = {index: column[start:] for index, column in enumerate(grid.columns)}
+        self.numbers = grid.row_numbers[start:].tolist()
         self.size = len(self.numbers)
         self.map = column_map
         self.delimiter = grid.delimiter
@@ -272,6 +332,7 @@ class _Normaliser:
         self.repeats: dict[int, int] = {}
         self.issue_cells: dict[int, dict[str, str]] = {}
         self._factorized: dict[int, tuple] = {}
+        self._changed: set[int] = set()  # columns the grid no longer holds
         if grid.error_cells is not None and self._blank_known_cells():
             columns = {index + 1 for index in column_map.indexes.values()}
             self._put_errors(grid.error_cells(columns))
@@ -282,9 +343,11 @@ class _Normaliser:
 
     def factorized(self, index):
         if index not in self._factorized:
-            self._factorized[index] = pd.factorize(
-                self.raw[index], use_na_sentinel=True
-            )
+            if index in self._changed:
+                found = pd.factorize(self.raw[index], use_na_sentinel=True)
+            else:
+                found = self.grid.factorize(index, self.start)
+            self._factorized[index] = found
         return self._factorized[index]
 
     def _blank_known_cells(self) -> bool:
@@ -307,6 +370,7 @@ class _Normaliser:
                     self.raw[index] = self.raw[index].copy()
                 self.raw[index][position[row]] = text
                 self._factorized.pop(index, None)
+                self._changed.add(index)
 
     def run(self):
         """(rows, issues, skipped, number of data rows considered)."""
@@ -330,11 +394,14 @@ class _Normaliser:
         (identifier) column rules out nearly every row at once.
         """
         first = self.map.indexes["end_user_identifier"]
-        order = [first, *(i for i in self.raw if i != first)]
-        candidates = np.arange(self.size)
-        for index in order:
+        codes, uniques = self.factorized(first)
+        flags = np.fromiter(map(is_blank, uniques), dtype=bool, count=len(uniques))
+        candidates = np.flatnonzero(np.append(flags, True)[codes])
+        for index in self.raw:
             if not len(candidates):
                 break
+            if index == first:
+                continue
             cells = self.raw[index][candidates]
             still = np.fromiter(map(is_blank, cells), dtype=bool, count=len(cells))
             candidates = candidates[still]
@@ -391,18 +458,16 @@ class _Normaliser:
             if earlier != number_:
                 self.repeats[number_] = earlier
 
-    def _texts(self, index) -> list:
-        codes, results = parse_unique(
-            self.raw[index], cell_text, self.factorized(index)
-        )
-        return spread(results, codes)
+    def _texts(self, index) -> Column:
+        codes, results = parse_unique(self.raw[index], text_of, self.factorized(index))
+        return Column(results, codes)
 
     def _parse(self, name, func, required=True):
         index = self.map.indexes[name]
         codes, results = parse_unique(
             self.raw[index], func, self.factorized(index), self.guard
         )
-        self.values[name] = spread(results, codes)
+        self.values[name] = Column(results, codes)
         if required:
             self.ok &= usable(results, codes)
         else:
@@ -412,7 +477,7 @@ class _Normaliser:
     def _parse_columns(self) -> None:
         for name in TEXT_FIELDS:  # the guard already tells Excel errors
             if self.column(name) is not None:
-                self._parse(name, cell_text, FIELDS_BY_NAME[name].required)
+                self._parse(name, text_of, FIELDS_BY_NAME[name].required)
         separator = _decimal_separator(
             [self.column(name) for name in AMOUNT_FIELDS], self.delimiter
         )
@@ -425,11 +490,11 @@ class _Normaliser:
                 self.guard,
             )
             numbers = [r[0] if isinstance(r, tuple) else r for r in results]
-            self.values[name] = spread(numbers, codes)
+            self.values[name] = Column(numbers, codes)
             self.ok &= usable(numbers, codes)
             currencies = [r[1] if isinstance(r, tuple) else None for r in results]
             if any(currencies):
-                self.amount_currencies[name] = spread(currencies, codes)
+                self.amount_currencies[name] = Column(currencies, codes)
         order = _date_order([self.column(name) for name in DATE_FIELDS])
         if order == "mdy":
             self.notes.append("Dates read month first (e.g. 01/31/2025).")
@@ -446,84 +511,81 @@ class _Normaliser:
                 self.long_extras[index] = long
                 self.ok &= ~long
 
-    def _row_currencies(self) -> list:
-        """The currency of every row; rows where they disagree lose ``ok``."""
+    def _row_currencies(self) -> Column:
+        """The currency of every row; rows where they disagree lose ``ok``.
+
+        Resolved once per distinct (Currency column, MSRP currency, price
+        currency) of the rows: a file holds a handful of them.
+        """
         header_currency = self.map.price_currency
-        column = self.values.get("currency")
-        msrp = self.amount_currencies.get("unit_msrp")
-        price = self.amount_currencies.get("unit_price")
-        if column is None and msrp is None and price is None:
-            return [header_currency] * self.size
-        nothing = [None] * self.size
-        currencies = []
-        resolved = {}  # a file holds a handful of combinations
-        for i, found in enumerate(
-            zip(column or nothing, msrp or nothing, price or nothing, strict=True)
-        ):
-            if found not in resolved:
-                resolved[found] = resolve_currency(
-                    found[0], header_currency, found[1], found[2]
-                )
-            currency, problems = resolved[found]
+        sources = (
+            self.values.get("currency"),
+            self.amount_currencies.get("unit_msrp"),
+            self.amount_currencies.get("unit_price"),
+        )
+        if all(source is None for source in sources):
+            return Column([header_currency], np.zeros(self.size, dtype=np.intp))
+        key = np.zeros(self.size, dtype=np.int64)
+        for source in sources:
+            if source is not None:
+                ids, distinct = pd.factorize(source.table, use_na_sentinel=True)
+                key = key * (len(distinct) + 1) + (ids + 1)[source.codes]
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        currencies, disagree = [], []
+        for i in first.tolist():
+            found = [None if c is None else c[i] for c in sources]
+            currency, problems = resolve_currency(
+                found[0], header_currency, found[1], found[2]
+            )
             currencies.append(currency)
-            if problems:
-                self.ok[i] = False
-        return currencies
+            disagree.append(bool(problems))
+        self.ok &= ~np.array(disagree, dtype=bool)[inverse]
+        return Column(currencies, inverse.reshape(-1))
 
     def _assemble(self, keep):
-        values, numbers = self.values, self.numbers
-        nothing = [None] * self.size
-        ident, product = values["end_user_identifier"], values["product_description"]
-        start, end = values["start_date"], values["end_date"]
-        quantity, msrp, price = (values[name] for name in AMOUNT_FIELDS)
-        customer, sku, partner, partner_id = (
-            values.get(name, nothing)
-            for name in (
-                "end_customer_name",
-                "sku",
-                "partner_name",
-                "partner_identifier",
-            )
-        )
+        """(rows, issues) of the rows at ``keep`` (positions), in order."""
+        values = self.values
         currencies = self._row_currencies()
-        extra_headers = [self.map.headers[i] for i in self.map.extra_indexes]
-        extra_columns = [self._texts(i) for i in self.map.extra_indexes]
-        extra_rows = list(zip(*extra_columns, strict=True)) or [()] * self.size
-        ok = self.ok.tolist()
-        rows, issues = [], []
-        for i in keep.tolist():
-            if ok[i] and not end[i] < start[i]:
-                cells = extra_rows[i]
-                if None in cells:
-                    extra = {
-                        h: v
-                        for h, v in zip(extra_headers, cells, strict=True)
-                        if v is not None
-                    }
-                else:
-                    extra = dict(zip(extra_headers, cells, strict=True))
-                rows.append(
-                    ConsumptionRow(
-                        numbers[i],
-                        ident[i],
-                        start[i],
-                        end[i],
-                        product[i],
-                        quantity[i],
-                        msrp[i],
-                        price[i],
-                        customer[i],
-                        sku[i],
-                        currencies[i],
-                        partner[i],
-                        partner_id[i],
-                        extra,
-                    )
-                )
-            else:
-                issues += self._row_issues(i)
-                self.issue_cells[numbers[i]] = self._row_cells(i)
+        start, end = values["start_date"], values["end_date"]
+        good = self.ok[keep]
+        # the dates of ok rows are dates: end before start, by their ordinals
+        candidates = keep[good]
+        good[good] = _ordinals(start, candidates) <= _ordinals(end, candidates)
+        taken, rejected = keep[good], keep[~good]
+        columns = {
+            name: values[name].take(taken) if name in values else None
+            for name in ROW_FIELDS
+        }
+        columns["row_number"] = np.asarray(self.numbers)[taken].tolist()
+        columns["currency"] = currencies.take(taken)
+        columns["extra"] = self._extras(taken)
+        rows = rows_from_columns(columns, len(taken))
+        issues = []
+        numbers = self.numbers
+        for i in rejected.tolist():
+            issues += self._row_issues(i)
+            self.issue_cells[numbers[i]] = self._row_cells(i)
         return rows, issues
+
+    def _extras(self, taken) -> list[dict]:
+        """The non-blank cells of the other columns of rows ``taken``, by
+        header."""
+        headers = [self.map.headers[i] for i in self.map.extra_indexes]
+        if not headers:
+            return [{} for _ in range(len(taken))]
+        texts = [self._texts(i) for i in self.map.extra_indexes]
+        cells = list(zip(*(column.take(taken) for column in texts), strict=True))
+        extras = list(map(dict, map(zip, repeat(headers), cells)))
+        blank = np.zeros(len(taken), dtype=bool)
+        for column in texts:
+            blank |= column.flags(lambda value: value is None)[taken]
+        for position in np.flatnonzero(blank).tolist():
+            extras[position] = {
+                header: value
+                for header, value in zip(headers, cells[position], strict=True)
+                if value is not None
+            }
+        return extras
 
     def _row_cells(self, i) -> dict[str, str]:
         """Every non-blank cell of row i as text, by header, left to right
