@@ -12,8 +12,12 @@ database, creates about 500 resellers (pricelists: discount, markup, EUR),
 20 end customers each with their subscription, writes a realistic Sophos
 .xlsx file of ``--rows`` rows (10 services per end customer), and times:
 
-1. wizard: read the file, create the batch and its lines, checked;
-2. draft invoices: ``action_create_invoices`` (one per reseller and currency);
+1. upload -> checked: the wizard (which returns at once), then the
+   background job that reads the file and checks and stores its rows, run
+   chunk by chunk as Odoo's cron worker runs it (a commit per chunk);
+2. -> invoiced: ``action_create_invoices``, then the background job that
+   checks the rows again and creates the draft invoices (one per reseller
+   and currency), chunk by chunk;
 
 printing seconds, rows/second, peak memory (RSS) and SQL queries per row of
 each phase. Then, in the same run and on the same data, it imports the
@@ -85,12 +89,15 @@ def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def install(odoo, cluster):
+def install(odoo, cluster, update=False):
+    """Install the addon, or update it in a kept database (its code may have
+    changed since)."""
+    modules = ["-u", ADDON] if update else ["-i", f"{ADDON},base_import"]
     cmd = [
         sys.executable, "-m", "odoo", f"--addons-path={addons_path(odoo)}",
         f"--db_host={cluster.socket_dir}", f"--db_port={cluster.port}",
         f"--db_user={DB_USER}", f"--database={DB_NAME}", "--without-demo=all",
-        "--stop-after-init", "--log-level=warn", "-i", f"{ADDON},base_import",
+        "--stop-after-init", "--log-level=warn", *modules,
     ]  # fmt: skip
     subprocess.run(cmd, check=True)
 
@@ -247,6 +254,21 @@ def profiled(enabled):
     return decorate
 
 
+def run_background(env, batch):
+    """Run the batch's background job as Odoo's cron worker does (the
+    scheduled action's method, a commit per chunk) until it ends.
+    :returns: the number of chunks run."""
+    Import = env["sophos.ppu.import"]
+    chunks = 0
+    while True:
+        env.invalidate_all()
+        if batch.state not in ("importing", "invoicing"):
+            return chunks
+        Import._ppu_run_jobs()
+        env.cr.commit()
+        chunks += 1
+
+
 class Phase:
     def __init__(self, name, cr, rows):
         self.name, self.cr, self.rows = name, cr, rows
@@ -324,6 +346,8 @@ def run(args):
             print("installing sophos_ppu and base_import ...", flush=True)
             install(odoo, cluster)
             marker.touch()
+        else:
+            install(odoo, cluster, update=True)
         registry = open_registry(odoo, cluster)
         file_path = work_dir / f"consumption-{args.rows}.xlsx"
         with registry.cursor() as cr:
@@ -361,21 +385,26 @@ def run(args):
             cr.commit()
             rows = args.rows
             print(f"{'phase':<28} {'time':>10} {'speed':>15}", flush=True)
-            with Phase("wizard -> checked", cr, rows) as check:
-                action = profiled(args.profile == "check")(wizard.action_import)()
+            with Phase("upload -> checked", cr, rows) as check:
+                action = wizard.action_import()
                 cr.commit()
-            batch = env["sophos.ppu.import"].browse(action["res_id"])
+                batch = env["sophos.ppu.import"].browse(action["res_id"])
+                chunks = profiled(args.profile == "check")(run_background)(env, batch)
+            if batch.state != "checked":
+                sys.exit(f"import failed: {batch.state} {batch.invoice_error}")
             print(
-                f"  rows ok {batch.ok_count}, errors {batch.error_count}, "
-                f"duplicates {batch.duplicate_count}",
+                f"  {chunks} chunks; rows ok {batch.ok_count}, errors "
+                f"{batch.error_count}, duplicates {batch.duplicate_count}",
                 flush=True,
             )
-            with Phase("checked -> draft invoices", cr, rows) as invoice:
-                profiled(args.profile == "invoice")(
-                    batch.with_context(ppu_leave_errors=True).action_create_invoices
-                )()
+            if args.check_only:
+                return
+            with Phase("checked -> invoiced", cr, rows) as invoice:
+                batch.with_context(ppu_leave_errors=True).action_create_invoices()
                 cr.commit()
-            if batch.invoice_error:
+                chunks = profiled(args.profile == "invoice")(run_background)(env, batch)
+            print(f"  {chunks} chunks", flush=True)
+            if batch.state != "invoiced":
                 sys.exit(f"invoicing failed: {batch.invoice_error}")
             lines = env["account.move.line"].search_count(
                 [
@@ -384,6 +413,11 @@ def run(args):
                 ]
             )
             total = check.seconds + invoice.seconds
+            print(
+                f"{'invoicing':<28} {invoice.seconds:8.1f} s "
+                f"{lines / invoice.seconds:9.0f} invoice lines/s",
+                flush=True,
+            )
             print(
                 f"{'file -> draft invoices':<28} {total:8.1f} s "
                 f"{rows / total:9.0f} rows/s  {len(batch.invoice_ids)} invoices, "
@@ -437,6 +471,9 @@ def main(argv=None):
         help="import only the first N invoice lines with base_import (0: all)",
     )
     parser.add_argument("--profile", choices=["check", "invoice"])
+    parser.add_argument(
+        "--check-only", action="store_true", help="stop once the file is checked"
+    )
     parser.add_argument("--dir", help="cluster directory (a fresh one if missing)")
     parser.add_argument("--keep", action="store_true", help="keep a temporary dir")
     args = parser.parse_args(argv)

@@ -27,6 +27,7 @@
         "data/ir_sequence_data.xml",
         "data/mail_template_import.xml",
         "data/mail_template_portal.xml",
+        "data/account_move_cron_data.xml",
         "views/product_template_views.xml",
         "views/res_config_settings_views.xml",
         "views/sophos_ppu_subscription_views.xml",

@@ -1,13 +1,30 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import functools
+import subprocess
 from collections import defaultdict
 
 from odoo import api, fields, models
 from odoo.tools import float_is_zero, formatLang
 
+from odoo.addons.base.models.ir_actions_report import _get_wkhtmltopdf_bin
+
 from .billing_guard import refuse_untrusted
 
 #: Internal users who deal with the import; portal resellers never see it.
 PPU_STAFF = "sophos_ppu.group_ppu_operations,account.group_account_invoice"
+#: Fields of an invoice that none of its lines depends on (review flag,
+#: sending and posting queues, sent flag, main attachment, portal token):
+#: writing only them cannot change a line.
+LINE_NEUTRAL_FIELDS = frozenset(
+    {
+        "checked",
+        "sending_data",
+        "ppu_posting_data",
+        "is_move_sent",
+        "message_main_attachment_id",
+        "access_token",
+    }
+)
 
 
 class AccountMove(models.Model):
@@ -55,35 +72,95 @@ class AccountMove(models.Model):
             return super(AccountMove, self.with_context(skip_invoice_sync=True)).write(
                 vals
             )
+        if vals and vals.keys() <= LINE_NEUTRAL_FIELDS and self._ppu_all_ppu():
+            # Posting writes "checked" invoice by invoice, and sending writes
+            # the portal token, the sent flag and the PDF invoice by invoice:
+            # Odoo's write would snapshot, synchronise and balance the 180
+            # lines of a PPU invoice each time (0.3 to 1 s) for a field no
+            # line depends on.
+            return super(
+                AccountMove,
+                self.with_context(skip_invoice_sync=True, check_move_validity=False),
+            ).write(vals)
         return super().write(vals)
 
+    def _ppu_all_ppu(self):
+        """Whether every move is an invoice or credit note of an import."""
+        return bool(self) and self == self._ppu_statement_moves()
+
     def _post(self, soft=True):
+        # Odoo dates a draft invoice without a date today, invoice by
+        # invoice: one write per invoice, each synchronising its lines again.
+        # The same date in one write for the PPU invoices of the selection.
+        self._ppu_statement_moves().filtered(
+            lambda move: move.state == "draft" and not move.invoice_date
+        ).invoice_date = fields.Date.context_today(self)
         posted = super()._post(soft=soft)
-        posted.filtered(
-            lambda move: move.ppu_import_id and move.is_sale_document()
-        )._ppu_send_statement()
+        posted._ppu_queue_statements()
         return posted
 
-    def _ppu_send_statement(self):
-        """Mail the reseller its consumption statement with the invoice PDF,
-        posted on the invoice as Odoo's "Send" does: the light layout headed
-        with the document's own name ("Your Invoice", "Your Credit Note")."""
-        template = self.env.ref(
+    def _ppu_statement_moves(self):
+        """The PPU invoices and credit notes among these moves: their reseller
+        gets the consumption statement instead of Odoo's invoice e-mail."""
+        return self.filtered(
+            lambda move: move.is_sale_document() and move.sudo().ppu_import_id
+        )
+
+    def _ppu_queue_statements(self):
+        """Queue the consumption statement of the PPU invoices just posted, as
+        Odoo's "Send" of several invoices does: ``sending_data`` names who
+        sends, and the scheduled action "Send invoices automatically"
+        (``_cron_account_move_send``) renders the PDF and the e-mail in the
+        background, 20 invoices per transaction, with the statement template
+        (``_get_mail_template``). Posting a month of invoices in one click
+        stays a short request.
+
+        An invoice already sent (``is_move_sent``: set when Odoo's sending
+        made its PDF, by this queue or by "Send") is not queued again when it
+        is reset to draft and posted again: the reseller has its statement,
+        and the accountant sends a corrected one with "Send"."""
+        moves = self._ppu_statement_moves().filtered(
+            lambda move: not move.is_move_sent and not move.sending_data
+        )
+        if not moves:
+            return
+        moves._ppu_set_sending_data(
+            {
+                "author_user_id": self.env.user.id,
+                "author_partner_id": self.env.user.partner_id.id,
+            }
+        )
+        self.env.ref("account.ir_cron_account_move_send")._trigger()
+
+    def button_draft(self):
+        # A draft cannot be sent, and Odoo's sending cron stops on one
+        # (fixed upstream in 18.0 by odoo/odoo#222278, the same way): a move
+        # reset to draft leaves the queue, and is queued again when posted.
+        self.filtered("sending_data")._ppu_set_sending_data(False)
+        return super().button_draft()
+
+    def _ppu_set_sending_data(self, value):
+        """Odoo's sending order, a field no line depends on (see ``write``);
+        the invoice is not "manually modified" for it."""
+        self.sudo().with_context(skip_is_manually_modified=True).write(
+            {"sending_data": value}
+        )
+
+    def _get_mail_template(self):
+        """PPU invoices and credit notes are sent with the consumption
+        statement (per end customer breakdown, invoice PDF attached) wherever
+        Odoo picks the invoice template: the sending cron after posting, and
+        the "Send" wizard."""
+        if self and self == self._ppu_statement_moves():
+            template = self._ppu_statement_template()
+            if template:
+                return template
+        return super()._get_mail_template()
+
+    def _ppu_statement_template(self):
+        return self.env.ref(
             "sophos_ppu.mail_template_ppu_invoice_reseller", raise_if_not_found=False
         )
-        if not template:
-            return
-        for move in self:
-            lang = template._render_lang(move.ids)[move.id]
-            move.with_context(
-                model_description=move.with_context(lang=lang).type_name
-            ).message_post_with_source(
-                template,
-                email_layout_xmlid="mail.mail_notification_light",
-                message_type="comment",
-                subtype_xmlid="mail.mt_comment",
-                force_send=False,  # the mail queue sends it, as send_mail did
-            )
 
     def _ppu_quantity_text(self, quantity):
         """A quantity as people write it: in the reader's language, with the
@@ -164,3 +241,49 @@ class AccountMove(models.Model):
 
     def _ppu_label(self):
         return f"{self.display_name} ({self.partner_id.display_name})"
+
+
+@functools.cache
+def _wkhtmltopdf_renders_several():
+    """Whether wkhtmltopdf makes one PDF of several documents, as Odoo asks it
+    for the invoices it sends together (up to 80). The build with patched Qt
+    that Odoo recommends does; Debian's (unpatched Qt) exits "with code 1,
+    due to unknown error" and no PDF, so that the sending of every invoice of
+    the run fails: there, each invoice gets its own call."""
+    try:
+        found = subprocess.run(
+            [_get_wkhtmltopdf_bin(), "--version"],
+            capture_output=True,
+            check=False,
+            timeout=30,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return True  # no wkhtmltopdf: Odoo says so itself
+    return b"patched qt" in found.stdout.lower()
+
+
+class AccountMoveSend(models.AbstractModel):
+    _inherit = "account.move.send"
+
+    @api.model
+    def _send_mail(self, move, mail_template, **kwargs):
+        # The statement keeps the light layout headed with the document's
+        # name ("Your Invoice", "Your Credit Note"), as the reseller knows it.
+        sender = self
+        if mail_template and mail_template == move._ppu_statement_template():
+            sender = self.with_context(ppu_statement_layout=True)
+        return super(AccountMoveSend, sender)._send_mail(move, mail_template, **kwargs)
+
+    @api.model
+    def _prepare_invoice_pdf_report(self, invoices_data):
+        if len(invoices_data) > 1 and not _wkhtmltopdf_renders_several():
+            for invoice, invoice_data in invoices_data.items():
+                super()._prepare_invoice_pdf_report({invoice: invoice_data})
+            return
+        super()._prepare_invoice_pdf_report(invoices_data)
+
+    @api.model
+    def _get_mail_layout(self):
+        if self.env.context.get("ppu_statement_layout"):
+            return "mail.mail_notification_light"
+        return super()._get_mail_layout()

@@ -17,19 +17,13 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import format_amount, format_date, split_every
+from odoo.tools import format_amount, format_date
 
-from odoo.addons.sophos_ppu.core import (
-    ConsumptionFileError,
-    Limits,
-    read_consumption_file,
-)
+from odoo.addons.sophos_ppu.core import Limits
 from odoo.addons.sophos_ppu.core.billing import summarize_billing
 
 from .billing_guard import refuse_untrusted, trusted
 
-#: Lines created per create() call (bounds memory).
-LINE_BATCH = 5000
 # Rows in error listed in the ops summary (all are in the error report).
 SUMMARY_ERRORS = 10
 
@@ -79,7 +73,9 @@ class SophosPpuImport(models.Model):
     state = fields.Selection(
         [
             ("draft", "Draft"),
+            ("importing", "Importing"),
             ("checked", "Checked"),
+            ("invoicing", "Invoicing"),
             ("invoiced", "Invoiced"),
             ("cancelled", "Cancelled"),
         ],
@@ -100,10 +96,39 @@ class SophosPpuImport(models.Model):
         string="Duplicates", compute="_compute_line_counts"
     )
     invoice_error = fields.Text(
-        string="Invoicing failure",
+        string="Last failure",
         readonly=True,
         copy=False,
-        help="Why the last attempt to create the invoices was rolled back.",
+        help="Why the last import, check or invoicing run was stopped and "
+        "rolled back.",
+    )
+    # Background work (sophos_ppu_import_job.py): what runs now and how far.
+    job_step = fields.Selection(
+        [
+            ("read", "Reading the file"),
+            ("create", "Checking and storing the rows"),
+            ("check", "Checking the rows again"),
+            ("learn", "Recording End User Identifiers"),
+            ("invoice", "Creating the invoices"),
+        ],
+        string="Current step",
+        readonly=True,
+        copy=False,
+    )
+    progress_done = fields.Integer(string="Rows done", readonly=True, copy=False)
+    progress_total = fields.Integer(string="Rows to do", readonly=True, copy=False)
+    progress = fields.Float(compute="_compute_progress")
+    job_user_id = fields.Many2one(
+        "res.users",
+        string="Started by",
+        readonly=True,
+        copy=False,
+        help="Who started the current run: the one told when it ends.",
+    )
+    job_cursor = fields.Integer(readonly=True, copy=False)
+    job_leave_errors = fields.Boolean(readonly=True, copy=False)
+    job_rows_attachment_id = fields.Many2one(
+        "ir.attachment", readonly=True, copy=False, ondelete="set null"
     )
 
     @api.constrains("period_date")
@@ -119,6 +144,15 @@ class SophosPpuImport(models.Model):
         for batch in self:
             batch.period_end_date = batch.period_date and (
                 batch.period_date + relativedelta(months=1, days=-1)
+            )
+
+    @api.depends("progress_done", "progress_total")
+    def _compute_progress(self):
+        for batch in self:
+            batch.progress = (
+                100.0 * batch.progress_done / batch.progress_total
+                if batch.progress_total
+                else 0.0
             )
 
     @api.depends("invoice_ids")
@@ -192,7 +226,8 @@ class SophosPpuImport(models.Model):
         return format_date(self.env, self.period_date, date_format="MMMM y")
 
     def action_check(self):
-        """Match, price and look for duplicates again (after a fix by hand)."""
+        """Match, price and look for duplicates again (after a fix by hand),
+        in the background for a large batch."""
         for batch in self:
             if batch.state not in ("draft", "checked"):
                 raise UserError(
@@ -200,14 +235,10 @@ class SophosPpuImport(models.Model):
                         "Import %(name)s is %(state)s: only draft or checked "
                         "imports can be checked.",
                         name=batch.name,
-                        state=dict(
-                            batch._fields["state"]._description_selection(self.env)
-                        )[batch.state],
+                        state=batch._ppu_state_label(),
                     )
                 )
-            batch._ppu_recheck()
-            batch._ppu_write({"state": "checked", "invoice_error": False})
-            batch._ppu_notify_summary()
+            batch._ppu_start_check()
         return True
 
     def action_view_lines(self, state=None):
@@ -243,7 +274,11 @@ class SophosPpuImport(models.Model):
     # ------------------------------------------------------------------
 
     def action_cancel(self):
-        """Drop the batch's draft invoices and free its consumption keys."""
+        """Drop the batch's draft invoices and free its consumption keys.
+
+        A batch being imported or invoiced is cancelled between two chunks:
+        each chunk locks and writes the batch, so this write waits for the
+        running chunk and sees (on Odoo's retry) the invoices it made."""
         for batch in self:
             posted = batch.invoice_ids.filtered(lambda move: move.state == "posted")
             if posted:
@@ -256,9 +291,10 @@ class SophosPpuImport(models.Model):
                     )
                 )
             # Ops may drop the drafts they made (as they may create them).
-            batch.invoice_ids.sudo().unlink()
+            batch.invoice_ids.sudo().with_context(ppu_job_cleanup=True).unlink()
             batch.line_ids.filtered("billed")._ppu_write({"billed": False})
-            batch._ppu_write({"state": "cancelled"})
+            batch._ppu_write({"state": "cancelled", "job_step": False})
+            batch._ppu_drop_staged_rows()
         return True
 
     # ------------------------------------------------------------------
@@ -449,52 +485,3 @@ class SophosPpuImport(models.Model):
             max_rows=setting("max_rows", default.max_rows),
             max_cell_chars=setting("max_cell_chars", default.max_cell_chars),
         )
-
-    @api.model
-    def _ppu_import_file(self, file_bytes, filename, period_date, partner=None):
-        """Create a batch from a consumption file, its lines checked.
-
-        :raises UserError: when the core rejects the file (nothing is created)
-        """
-        try:
-            result = read_consumption_file(
-                file_bytes, filename=filename, limits=self._ppu_limits()
-            )
-        except ConsumptionFileError as error:
-            raise UserError(
-                self.env._(
-                    "%(file)s cannot be imported: %(reason)s",
-                    file=filename,
-                    reason=error.message,
-                )
-            ) from error
-        company = self.env.company
-        attachment = self.env["ir.attachment"].create(
-            {"name": filename, "raw": file_bytes, "res_model": self._name}
-        )
-        with trusted():
-            batch = self.create(
-                {
-                    "company_id": company.id,
-                    "period_date": period_date,
-                    "partner_id": partner.id if partner else False,
-                    "file_format": result.file_format,
-                    "attachment_id": attachment.id,
-                }
-            )
-        attachment.res_id = batch.id
-        Line = self.env["sophos.ppu.import.line"]
-        rows = Line._ppu_values_from_result(result, company)
-        checks = batch._ppu_check_rows(rows)
-        vals_list = []
-        for row, check in zip(rows, checks, strict=True):
-            vals = dict(row, **check)
-            vals.update(import_id=batch.id, company_id=company.id)
-            vals_list.append(vals)
-        for some_vals in split_every(LINE_BATCH, vals_list):
-            Line._ppu_create(list(some_vals))
-            self.env.flush_all()
-            self.env.invalidate_all()
-        batch._ppu_write({"state": "checked"})
-        batch._ppu_notify_summary()
-        return batch

@@ -122,13 +122,6 @@ class SophosPpuImport(models.Model):
         )._ppu_revalidate()
         rows = self._ppu_read_rows(lines)
         self._ppu_write_results(rows, self._ppu_check_rows(rows))
-        # TRANSITIONAL (issue 8): a whole-batch re-check of a draft or
-        # checked batch still learns, until action_check and the invoicing
-        # call _ppu_learn_identifiers() themselves; then drop these lines.
-        if not after_row and limit is None and self.state in ("draft", "checked"):
-            changes = self._ppu_learn_identifiers() or {}
-            for row in rows:
-                row.update(changes.get(row["id"], ()))
         return rows
 
     def _ppu_read_rows(self, lines):
@@ -668,17 +661,3 @@ class SophosPpuImport(models.Model):
                 identifier=params["identifier"],
             )
         raise ValueError(f"unknown issue {code}")
-
-    # ------------------------------------------------------------------
-    # TRANSITIONAL (issue 8)
-    # ------------------------------------------------------------------
-
-    @api.model
-    def _ppu_import_file(self, *args, **kwargs):
-        """Until the import learns identifiers itself once its lines are all
-        created and checked (``_ppu_learn_identifiers``), learn them here
-        after the one-pass import; then drop this override."""
-        batch = super()._ppu_import_file(*args, **kwargs)
-        if batch.state == "checked":
-            batch._ppu_learn_identifiers()
-        return batch

@@ -2,77 +2,107 @@
 """Draft invoices of a checked batch: one per reseller and currency, built
 with Odoo's own tax computation, all or nothing."""
 
-import logging
 from collections import defaultdict
 
 from markupsafe import Markup, escape
 
 from odoo import Command, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import split_every
+from odoo.tools import SQL, split_every
 
 from odoo.addons.sophos_ppu.core.billing import invoice_line_label
 
 from .billing_guard import trusted
 
-_logger = logging.getLogger(__name__)
-
 #: Invoices created per account.move create() call (bounds memory).
 MOVE_CREATE_BATCH = 20
+#: Rows locked per query.
+KEY_BATCH = 5000
+#: What invoicing reads of a checked row.
+INVOICE_ROW_FIELDS = [
+    "row_number",
+    "state",
+    "subscription_id",
+    "partner_id",
+    "currency_id",
+    "product_description",
+    "start_date",
+    "end_date",
+    "quantity",
+    "price_unit",
+    "price_subtotal",
+]
 
 
 class SophosPpuImport(models.Model):
     _inherit = "sophos.ppu.import"
 
     def action_create_invoices(self):
-        """Create the draft invoices of a checked batch, all or nothing."""
+        """Create the draft invoices of a checked batch, all or nothing: the
+        rows are checked again, then invoiced reseller by reseller, in the
+        background when the batch is large (it shows its progress)."""
         self.ensure_one()
         self.check_access("write")
         if self.state != "checked":
             raise UserError(
                 self.env._("Check the import before creating its invoices.")
             )
-        # Whatever changed since the last check (another batch billed the
-        # month, a pricelist rule moved) is taken into account now.
-        rows = self._ppu_recheck()
-        errors = sum(row["state"] == "error" for row in rows)
-        if errors and not self.env.context.get("ppu_leave_errors"):
-            raise UserError(
-                self.env._(
-                    "%(count)s rows of import %(name)s are in error. Fix them and "
-                    "check again, or choose 'Invoice valid lines, leave errors'.",
-                    count=errors,
-                    name=self.name,
-                )
-            )
-        try:
-            with self.env.cr.savepoint():
-                invoices = self._ppu_create_invoices(rows)
-        except Exception as error:  # noqa: BLE001 - all or nothing, say why
-            _logger.info(
-                "Invoicing of %s rolled back: %s", self.name, error, exc_info=True
-            )
-            reason = self.env._(
-                "No invoice was created: %(error)s", error=self._ppu_error_text(error)
-            )
-            self._ppu_write({"invoice_error": reason})
-            self.message_post(body=reason)
+        leave_errors = bool(self.env.context.get("ppu_leave_errors"))
+        if self.error_count and not leave_errors:
+            raise UserError(self._ppu_errors_text(self.error_count))
+        self._ppu_start_invoicing(leave_errors)
+        if self.state == "invoiced":
+            return self.action_view_invoices()
+        if self.state == "checked":  # refused or rolled back, inline
             return {
                 "type": "ir.actions.client",
                 "tag": "display_notification",
-                "params": {"type": "danger", "sticky": True, "message": reason},
+                "params": {
+                    "type": "danger",
+                    "sticky": True,
+                    "message": self.invoice_error,
+                },
             }
-        self._ppu_write({"state": "invoiced", "invoice_error": False})
-        self._ppu_notify_summary()
-        return self.action_view_invoices(invoices)
+        return self._ppu_running_notification()
 
-    def _ppu_error_text(self, error):
-        if getattr(error, "pgcode", None) == "23505":  # unique_violation
-            return self.env._(
-                "some rows were billed by another import meanwhile; check the "
-                "import again."
-            )
-        return str(getattr(error, "args", [error])[0] if error.args else error)
+    def _ppu_errors_text(self, count):
+        return self.env._(
+            "%(count)s rows of import %(name)s are in error. Fix them and "
+            "check again, or choose 'Invoice valid lines, leave errors'.",
+            count=count,
+            name=self.name,
+        )
+
+    def _ppu_billable_domain(self):
+        return [
+            ("import_id", "=", self.id),
+            ("state", "=", "ok"),
+            ("billed", "=", False),
+            ("quantity", "!=", 0),
+        ]
+
+    def _ppu_invoice_next_resellers(self, max_rows):
+        """Invoice the next resellers of the batch (in name order, whole
+        resellers, at least one) up to ``max_rows`` rows, from the rows as
+        the checks of this run left them. :returns: the rows billed."""
+        self.ensure_one()
+        Line = self.env["sophos.ppu.import.line"]
+        domain = self._ppu_billable_domain()
+        partner_ids, size = [], 0
+        for partner, count in Line._read_group(
+            domain, ["partner_id"], ["__count"], order="partner_id"
+        ):
+            if partner_ids and size + count > max_rows:
+                break
+            partner_ids.append(partner.id)
+            size += count
+        if not partner_ids:
+            return 0
+        rows = Line.search_read(
+            [*domain, ("partner_id", "in", partner_ids)], INVOICE_ROW_FIELDS, load=None
+        )
+        self._ppu_create_invoices(rows)
+        return len(rows)
 
     def _ppu_invoice_groups(self, rows):
         """Billable rows (the dicts of ``_ppu_recheck``) by (reseller,
@@ -130,6 +160,9 @@ class SophosPpuImport(models.Model):
         groups = self._ppu_invoice_groups(rows)
         if not groups:
             raise UserError(self.env._("There is nothing to invoice in this import."))
+        self._ppu_lock_unbilled(
+            [row["id"] for lines in groups.values() for row in lines]
+        )
         billed_ids, invoice_ids = [], []
         cache = {}
         for some_groups in split_every(MOVE_CREATE_BATCH, groups.items()):
@@ -153,6 +186,26 @@ class SophosPpuImport(models.Model):
         )
         self.env.flush_all()
         return self.env["account.move"].browse(invoice_ids)
+
+    def _ppu_lock_unbilled(self, line_ids):
+        """Lock the rows about to be billed, refusing any that a run of this
+        batch billed meanwhile (the unique index guards other batches)."""
+        Line = self.env["sophos.ppu.import.line"]
+        Line.flush_model(["billed"])
+        unbilled = set()
+        for some_ids in split_every(KEY_BATCH, line_ids):
+            self.env.cr.execute(
+                SQL(
+                    "SELECT id FROM sophos_ppu_import_line "
+                    "WHERE id IN %s AND billed IS NOT TRUE FOR NO KEY UPDATE",
+                    tuple(some_ids),
+                )
+            )
+            unbilled.update(row_id for [row_id] in self.env.cr.fetchall())
+        if len(unbilled) != len(line_ids):
+            raise UserError(
+                self.env._("Some rows were billed meanwhile: check the import again.")
+            )
 
     def _ppu_log_on_invoices(self, invoices):
         """Say on each invoice which batch and file made it, as an internal

@@ -100,13 +100,13 @@ class SophosPpuImportLine(models.Model):
     sku = fields.Char(string="SKU")
     start_date = fields.Date()
     end_date = fields.Date()
-    quantity = fields.Float(digits="Product Unit of Measure")
-    unit_msrp = fields.Float(
-        string="Unit MSRP", digits="Product Price", aggregator=None
-    )
+    # The file's numbers as read, all their digits kept (numeric columns
+    # without a fixed scale): checks price what the file says.
+    quantity = fields.Float(digits=False)
+    unit_msrp = fields.Float(string="Unit MSRP", digits=False, aggregator=None)
     unit_cost = fields.Float(
         string="Cost",
-        digits="Product Price",
+        digits=False,
         aggregator=None,
         help="The file's Unit Price: the distributor's cost.",
     )
@@ -167,9 +167,8 @@ class SophosPpuImportLine(models.Model):
         help="What the pricelist rule that priced the row does.",
     )
     currency_id = fields.Many2one("res.currency", string="Currency")
-    price_unit = fields.Float(
-        string="Unit Price", digits="Product Price", aggregator=None
-    )
+    # Rounded by the checks to the Product Price precision.
+    price_unit = fields.Float(string="Unit Price", digits=False, aggregator=None)
     # Never summed as is: rows of one group may be billed in several
     # currencies (like Odoo's amount_currency); price_subtotal_company is.
     price_subtotal = fields.Monetary(
@@ -261,24 +260,56 @@ class SophosPpuImportLine(models.Model):
 
     @api.depends("price_subtotal", "currency_id", "company_id", "period_date")
     def _compute_price_subtotal_company(self):
-        rates = {}
+        to_company = self._ppu_company_converter()
         for line in self:
-            company = line.company_id
-            currency = line.currency_id
+            line.price_subtotal_company = to_company(
+                line.price_subtotal, line.currency_id, line.company_id, line.period_date
+            )
+
+    @api.model
+    def _ppu_company_converter(self):
+        """A function (amount, currency, company, day) -> the amount in the
+        company currency at the rate of that day (today when none), rates
+        looked up once per currency, company and day."""
+        rates = {}
+
+        def to_company(amount, currency, company, day):
             if not currency or not company or currency == company.currency_id:
-                line.price_subtotal_company = line.price_subtotal
-                continue
-            key = (currency, company, line.period_date)
+                return amount
+            key = (currency, company, day)
             if key not in rates:
                 rates[key] = currency._get_conversion_rate(
                     currency,
                     company.currency_id,
                     company,
-                    line.period_date or fields.Date.context_today(line),
+                    day or fields.Date.context_today(self),
                 )
-            line.price_subtotal_company = company.currency_id.round(
-                line.price_subtotal * rates[key]
+            return company.currency_id.round(amount * rates[key])
+
+        return to_company
+
+    @api.model
+    def _ppu_create_for(self, batch, vals_list):
+        """Create rows of ``batch`` from their read and checked values, with
+        what each row would compute given up front (its billing month, its
+        subtotal in company currency): creating thousands of rows then
+        computes nothing row by row."""
+        to_company = self._ppu_company_converter()
+        Currency = self.env["res.currency"]
+        company = batch.company_id
+        for vals in vals_list:
+            vals.update(
+                import_id=batch.id,
+                company_id=company.id,
+                period_date=batch.period_date,
+                price_subtotal_company=to_company(
+                    vals["price_subtotal"],
+                    Currency.browse(vals["currency_id"]),
+                    company,
+                    batch.period_date,
+                ),
             )
+        return self._ppu_create(vals_list)
 
     @api.depends("invoice_line_ids")
     def _compute_invoice_line(self):

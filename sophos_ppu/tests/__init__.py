@@ -16,6 +16,7 @@ from . import test_import_review_tour
 from . import test_checkout_guards
 from . import test_checkout_steps
 from . import test_import_integrity
+from . import test_import_jobs
 from . import test_import_corrections
 from . import test_import_hostile_files
 from . import test_portal

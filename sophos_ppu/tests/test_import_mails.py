@@ -1,7 +1,15 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo.tests import tagged
+from unittest.mock import patch
+
+from odoo.tests import RecordCapturer, tagged
+
+from odoo.addons.sophos_ppu.models import account_move_post
 
 from .common_import import PpuImportCommon
+
+STATEMENT = "sophos_ppu.mail_template_ppu_invoice_reseller"
+SEND_CRON = "account.ir_cron_account_move_send"
+POST_CRON = "sophos_ppu.ir_cron_ppu_post_invoices"
 
 
 @tagged("post_install", "-at_install")
@@ -20,15 +28,29 @@ class TestImportMails(PpuImportCommon):
             ]
         )
 
-    def test_posting_a_ppu_invoice_mails_the_reseller_its_breakdown(self):
-        batch, other = self.invoice_two_end_customers(quantity=7)
+    def _send_queued(self):
+        """What the scheduled action "Send invoices automatically" does when
+        the posting triggered it (one run: 20 invoices)."""
+        self.env.ref(SEND_CRON).method_direct_trigger()
+
+    def _statements(self, invoice):
+        return self._template_mails(STATEMENT, invoice)
+
+    def _posted_statement(self, quantity=7):
+        """Post the discount reseller's invoice (two end customers), send
+        the queue, return (invoice, its one statement mail, Aardvark's
+        subscription)."""
+        batch, other = self.invoice_two_end_customers(quantity=quantity)
         invoice = batch.invoice_ids
         invoice.invoice_date = "2026-11-02"
         invoice.action_post()
-        mail = self._template_mails(
-            "sophos_ppu.mail_template_ppu_invoice_reseller", invoice
-        )
+        self._send_queued()
+        mail = self._statements(invoice)
         self.assertEqual(len(mail), 1)
+        return invoice, mail, other
+
+    def test_posting_a_ppu_invoice_mails_the_reseller_its_breakdown(self):
+        invoice, mail, other = self._posted_statement(quantity=7)
         self.assertEqual(mail.recipient_ids, self.resellers["discount"])
         self.assertIn("October 2026", mail.subject)
         body = mail.body_html
@@ -43,13 +65,7 @@ class TestImportMails(PpuImportCommon):
         self.assertEqual(mail.mail_message_id.model, "account.move")
 
     def test_the_statement_is_headed_invoice_with_clean_quantities_and_links(self):
-        batch, _other = self.invoice_two_end_customers(quantity=7)
-        invoice = batch.invoice_ids
-        invoice.invoice_date = "2026-11-02"
-        invoice.action_post()
-        mail = self._template_mails(
-            "sophos_ppu.mail_template_ppu_invoice_reseller", invoice
-        )
+        invoice, mail, _other = self._posted_statement(quantity=7)
         body = mail.body_html
         self.assertIn("Your Invoice", body)
         self.assertNotIn("Journal Entry", body)
@@ -61,6 +77,124 @@ class TestImportMails(PpuImportCommon):
         self.assertIn(invoice.access_token, body)
         self.assertIn("/my/ppu", body)
 
+    def test_posting_queues_the_statement_and_mails_nothing_itself(self):
+        batch, _other = self.invoice_two_end_customers(quantity=7)
+        invoice = batch.invoice_ids
+        invoice.invoice_date = "2026-11-02"
+        mails_before = self.env["mail.mail"].search_count([])
+        with RecordCapturer(
+            self.env["ir.cron.trigger"].sudo(),
+            [("cron_id", "=", self.env.ref(SEND_CRON).id)],
+        ) as triggers:
+            invoice.action_post()
+        self.assertEqual(invoice.state, "posted")
+        self.assertEqual(len(triggers.records), 1)
+        self.assertEqual(
+            invoice.sending_data,
+            {
+                "author_user_id": self.env.user.id,
+                "author_partner_id": self.env.user.partner_id.id,
+            },
+        )
+        self.assertTrue(invoice.is_being_sent)
+        self.assertFalse(invoice.is_move_sent)
+        self.assertFalse(invoice.invoice_pdf_report_id)
+        self.assertEqual(self.env["mail.mail"].search_count([]), mails_before)
+        self.assertFalse(
+            invoice.message_ids.filtered(lambda m: m.message_type == "comment")
+        )
+
+    def test_the_scheduled_action_sends_one_statement_with_the_pdf(self):
+        invoice, mail, _other = self._posted_statement()
+        # Sent as Odoo sends invoices: by the accountant who posted, the PDF
+        # kept on the invoice and attached, the invoice marked sent.
+        self.assertEqual(mail.mail_message_id.author_id, self.env.user.partner_id)
+        self.assertEqual(mail.recipient_ids, self.resellers["discount"])
+        self.assertTrue(invoice.is_move_sent)
+        self.assertFalse(invoice.sending_data)
+        pdf = invoice.invoice_pdf_report_id
+        self.assertTrue(pdf)
+        self.assertEqual(mail.attachment_ids.name, pdf.name)
+        self.assertEqual(pdf.name, invoice._get_invoice_report_filename())
+        # Nothing left to send: the next run sends nothing more.
+        self._send_queued()
+        self.assertEqual(len(self._statements(invoice)), 1)
+        self.assertFalse(
+            self._template_mails("account.email_template_edi_invoice", invoice)
+        )
+
+    def test_posting_several_invoices_at_once_sends_one_statement_each(self):
+        batch = self.import_rows(
+            [
+                self.row("EU-discount", quantity=7),
+                self.row("EU-markup", quantity=10),
+                self.row("EU-eur", quantity=3),
+            ]
+        )
+        batch.action_create_invoices()
+        invoices = batch.invoice_ids
+        self.assertEqual(len(invoices), 3)
+        invoices.invoice_date = "2026-11-02"
+        # The list view's "Confirm Entries" on the selection.
+        wizard = (
+            self.env["validate.account.move"]
+            .with_context(active_model="account.move", active_ids=invoices.ids)
+            .create({})
+        )
+        wizard.validate_move()
+        self.assertEqual(set(invoices.mapped("state")), {"posted"})
+        self.assertTrue(all(invoices.mapped("is_being_sent")))
+        # Chunks as the scheduled action takes them: it calls itself again
+        # while invoices wait.
+        Move = self.env["account.move"]
+        with RecordCapturer(
+            self.env["ir.cron.trigger"].sudo(),
+            [("cron_id", "=", self.env.ref(SEND_CRON).id)],
+        ) as triggers:
+            Move._cron_account_move_send(job_count=2)
+        self.assertEqual(len(triggers.records), 1)
+        self.assertEqual(len(invoices.filtered("is_being_sent")), 1)
+        Move._cron_account_move_send(job_count=2)
+        self.assertFalse(invoices.filtered("is_being_sent"))
+        for invoice in invoices:
+            mail = self._statements(invoice)
+            self.assertEqual(len(mail), 1, invoice.partner_id.name)
+            self.assertEqual(mail.recipient_ids, invoice.partner_id)
+            self.assertEqual(len(mail.attachment_ids), 1)
+            self.assertTrue(invoice.is_move_sent)
+
+    def test_reposting_a_sent_invoice_does_not_send_it_again(self):
+        invoice, _mail, _other = self._posted_statement()
+        invoice.button_draft()
+        invoice.action_post()
+        self.assertFalse(invoice.sending_data)
+        self._send_queued()
+        self.assertEqual(len(self._statements(invoice)), 1)
+
+    def test_an_invoice_reset_to_draft_before_sending_is_sent_once_when_posted(self):
+        batch, _other = self.invoice_two_end_customers(quantity=7)
+        invoice = batch.invoice_ids
+        invoice.invoice_date = "2026-11-02"
+        invoice.action_post()
+        invoice.button_draft()
+        # A draft leaves the queue: the scheduled action never sees it.
+        self.assertFalse(invoice.sending_data)
+        self._send_queued()
+        self.assertFalse(self._statements(invoice))
+        invoice.action_post()
+        self._send_queued()
+        self.assertEqual(len(self._statements(invoice)), 1)
+        self.assertTrue(invoice.is_move_sent)
+
+    def test_send_wizard_of_a_ppu_invoice_proposes_the_statement(self):
+        invoice, _mail, _other = self._posted_statement()
+        wizard = (
+            self.env["account.move.send.wizard"]
+            .with_context(active_model="account.move", active_ids=invoice.ids)
+            .create({})
+        )
+        self.assertEqual(wizard.mail_template_id, self.env.ref(STATEMENT))
+
     def test_statement_quantities_keep_the_decimals_they_have(self):
         move = self.env["account.move"]
         self.assertEqual(move._ppu_quantity_text(51.0), "51")
@@ -70,10 +204,16 @@ class TestImportMails(PpuImportCommon):
 
     def test_posting_an_ordinary_invoice_sends_no_ppu_mail(self):
         invoice = self.init_invoice("out_invoice", products=self.product_a, post=True)
+        self.assertFalse(invoice.sending_data)
+        self._send_queued()
+        self.assertFalse(self._statements(invoice))
         self.assertFalse(
-            self._template_mails(
-                "sophos_ppu.mail_template_ppu_invoice_reseller", invoice
-            )
+            self._template_mails("account.email_template_edi_invoice", invoice)
+        )
+        self.assertFalse(invoice.is_move_sent)
+        self.assertEqual(
+            invoice._get_mail_template(),
+            self.env.ref("account.email_template_edi_invoice"),
         )
 
     def _summaries(self, batch):
@@ -144,3 +284,133 @@ class TestImportMails(PpuImportCommon):
         self.assertIn("Billed: 1", last)
         self.assertIn("$&nbsp;36.80", last)
         self.assertNotIn("issues.xlsx", last)
+
+
+@tagged("post_install", "-at_install")
+class TestPostingInBackground(PpuImportCommon):
+    """ "Confirm Entries" on a month of PPU invoices: more lines than a
+    request posts in time are posted by the scheduled action, in chunks."""
+
+    def setUp(self):
+        super().setUp()
+        # Three invoices of a few lines stand for a month: beyond one line
+        # they are posted in the background, one invoice per chunk.
+        for name in ("PPU_POST_INLINE_LINES", "POST_CHUNK_LINES"):
+            patcher = patch.object(account_move_post, name, 1)
+            patcher.start()
+            self.addCleanup(patcher.stop)
+        batch = self.import_rows(
+            [
+                self.row("EU-discount", quantity=7),
+                self.row("EU-markup", quantity=10),
+                self.row("EU-eur", quantity=3),
+            ]
+        )
+        batch.action_create_invoices()
+        self.invoices = batch.invoice_ids
+        self.assertEqual(len(self.invoices), 3)
+
+    def _confirm(self, moves):
+        """The invoice list's "Confirm Entries" on ``moves``."""
+        return (
+            self.env["validate.account.move"]
+            .with_context(active_model="account.move", active_ids=moves.ids)
+            .create({})
+            .validate_move()
+        )
+
+    def _run_posting(self, times=10):
+        cron = self.env.ref(POST_CRON)
+        for _run in range(times):
+            if not self.invoices.filtered("ppu_posting_data"):
+                return
+            cron.method_direct_trigger()
+
+    def _statements(self, invoice):
+        return self.env["mail.mail"].search(
+            [
+                ("model", "=", "account.move"),
+                ("res_id", "=", invoice.id),
+                (
+                    "subject",
+                    "=",
+                    self.env.ref(STATEMENT)._render_field("subject", invoice.ids)[
+                        invoice.id
+                    ],
+                ),
+            ]
+        )
+
+    def test_confirming_queues_the_invoices_and_posts_nothing_itself(self):
+        with RecordCapturer(
+            self.env["ir.cron.trigger"].sudo(),
+            [("cron_id", "=", self.env.ref(POST_CRON).id)],
+        ) as triggers:
+            action = self._confirm(self.invoices)
+        self.assertEqual(action["tag"], "display_notification")
+        self.assertIn("3 invoices are being posted", action["params"]["message"])
+        self.assertEqual(len(triggers.records), 1)
+        self.assertEqual(set(self.invoices.mapped("state")), {"draft"})
+        self.assertEqual(
+            self.invoices.mapped("ppu_posting_data"),
+            [{"user_id": self.env.uid, "soft": True, "total": 3}] * 3,
+        )
+        self.assertFalse(self.invoices.filtered("sending_data"))
+
+    def test_the_scheduled_action_posts_chunk_by_chunk_as_the_user(self):
+        self._confirm(self.invoices)
+        cron = self.env.ref(POST_CRON)
+        users = self.registry["res.users"]
+        with patch.object(users, "_bus_send", autospec=True) as bus_send:
+            cron.method_direct_trigger()
+            self.assertEqual(len(self.invoices.filtered("ppu_posting_data")), 2)
+            posted = self.invoices.filtered(lambda move: move.state == "posted")
+            self.assertEqual(len(posted), 1)
+            # Posted as the accountant who confirmed: the statement's author.
+            self.assertEqual(posted.sending_data["author_user_id"], self.env.uid)
+            bus_send.assert_not_called()
+            self._run_posting()
+            bus_send.assert_called_once()
+        self.assertEqual(set(self.invoices.mapped("state")), {"posted"})
+        self.assertFalse(self.invoices.filtered("ppu_posting_data"))
+        self.assertEqual(bus_send.call_args.args[1], "simple_notification")
+        self.assertIn("The 3 invoices", bus_send.call_args.args[2]["message"])
+        self.env.ref(SEND_CRON).method_direct_trigger()
+        for invoice in self.invoices:
+            mail = self._statements(invoice)
+            self.assertEqual(len(mail), 1, invoice.partner_id.name)
+            self.assertEqual(mail.recipient_ids, invoice.partner_id)
+            self.assertEqual(mail.mail_message_id.author_id, self.env.user.partner_id)
+
+    def test_an_invoice_odoo_refuses_says_why_and_leaves_the_queue(self):
+        self._confirm(self.invoices)
+        refused = self.invoices[0]
+        refused.partner_id = False
+        partners = self.registry["res.partner"]
+        with patch.object(partners, "_bus_send", autospec=True) as bus_send:
+            self._run_posting()
+        self.assertEqual(refused.state, "draft")
+        self.assertFalse(self.invoices.filtered("ppu_posting_data"))
+        self.assertEqual(
+            (self.invoices - refused).mapped("state"), ["posted", "posted"]
+        )
+        self.assertIn("could not be posted", refused.message_ids[0].body)
+        self.assertIn("Customer", refused.message_ids[0].body)
+        warning = bus_send.call_args.args[2]
+        self.assertEqual(warning["action_button"]["res_ids"], refused.ids)
+
+    def test_an_invoice_posted_by_hand_meanwhile_is_posted_and_sent_once(self):
+        self._confirm(self.invoices)
+        self.invoices[1].action_post()
+        self._run_posting()
+        self.assertEqual(set(self.invoices.mapped("state")), {"posted"})
+        self.env.ref(SEND_CRON).method_direct_trigger()
+        for invoice in self.invoices:
+            self.assertEqual(len(self._statements(invoice)), 1)
+
+    def test_a_selection_within_the_limit_is_posted_at_once(self):
+        with patch.object(account_move_post, "PPU_POST_INLINE_LINES", 10_000):
+            action = self._confirm(self.invoices)
+        self.assertEqual(action["type"], "ir.actions.act_window_close")
+        self.assertEqual(set(self.invoices.mapped("state")), {"posted"})
+        self.assertFalse(self.invoices.filtered("ppu_posting_data"))

@@ -1,0 +1,340 @@
+#!/usr/bin/env python3
+"""Benchmark posting a month of PPU invoices in one click, and their sending.
+
+One command, from the repository root (Odoo 18 importable, PostgreSQL server
+binaries installed, as for ``scripts/odoo_suite.py``)::
+
+    python3 scripts/benchmark_post.py --rows 100000 --dir /tmp/ppu-post
+
+The first run starts a PostgreSQL cluster in ``--dir``, installs
+``sophos_ppu`` (``--update`` updates it in a kept cluster) and makes the
+draft invoices of a month exactly as ``scripts/benchmark_import.py`` does
+(its resellers, subscriptions and Sophos .xlsx of ``--rows`` rows: 100 000
+rows are 500 invoices and about 90 000 lines), through the import wizard and
+"Create invoices", and commits them. Every run then times, on those drafts
+(or the first ``--invoices``), as the accountant and the scheduled actions
+would run them in the server:
+
+1. the invoice list's "Confirm Entries" dialog (``validate.account.move``:
+   its defaults and the fields it shows);
+2. its button ``validate_move``, flushed as the request's commit would:
+   it posts at once up to 2 000 lines of PPU invoices and queues more for
+   the background (``--inline``: Odoo's ``_post`` of them all in the
+   request instead);
+3. ``--post-runs`` calls (-1: all) of the scheduled action "Sophos PPU:
+   post invoices" (``_ppu_cron_post``: about 2 000 lines of invoices each);
+4. ``--send-runs`` runs (-1: all) of "Send invoices automatically"
+   (``_cron_account_move_send``: 20 invoices, their PDFs by wkhtmltopdf and
+   their statement e-mails);
+
+printing for each the seconds, the CPU seconds of the Odoo process (what a
+worker's 60 s limit counts) and of wkhtmltopdf, and the SQL queries, then
+rolls everything back, so that runs compare the very same work.
+``--profile FILE`` writes the cProfile statistics of the click
+(``--profile-step``: or of the first post or send run).
+"""
+
+import argparse
+import base64
+import functools
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchmark_import import (  # noqa: E402
+    DB_NAME,
+    PERIOD,
+    install,
+    open_registry,
+    peak_rss_mb,
+    setup_data,
+    write_file,
+)
+from odoo_suite import ADDON, DB_USER, Cluster, addons_path  # noqa: E402
+
+#: Batch states while the import works in the background.
+RUNNING = ("importing", "invoicing")
+
+
+def cpu_seconds(who):
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+class Step:
+    """Seconds, CPU seconds of this process (what a worker's CPU limit
+    counts) and of its children (wkhtmltopdf), and SQL queries of a block,
+    printed on exit."""
+
+    def __init__(self, name, cr, extra=""):
+        self.name, self.cr, self.extra = name, cr, extra
+
+    def __enter__(self):
+        self.queries = self.cr.sql_log_count
+        self.cpu = cpu_seconds(resource.RUSAGE_SELF)
+        self.children = cpu_seconds(resource.RUSAGE_CHILDREN)
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self.start
+        self.cpu = cpu_seconds(resource.RUSAGE_SELF) - self.cpu
+        self.children = cpu_seconds(resource.RUSAGE_CHILDREN) - self.children
+        self.query_count = self.cr.sql_log_count - self.queries
+        if exc[0] is None:
+            print(
+                f"{self.name:<26} {self.seconds:7.2f} s  cpu {self.cpu:6.2f} s "
+                f"(+{self.children:5.2f} s wkhtmltopdf) {self.query_count:6d} "
+                f"queries  RSS {peak_rss_mb():4.0f} MB  {self.extra}",
+                flush=True,
+            )
+
+
+def update(odoo, cluster):
+    """Update the addon in a kept cluster's database (the code changed)."""
+    cmd = [
+        sys.executable, "-m", "odoo", f"--addons-path={addons_path(odoo)}",
+        f"--db_host={cluster.socket_dir}", f"--db_port={cluster.port}",
+        f"--db_user={DB_USER}", f"--database={DB_NAME}", "--stop-after-init",
+        "--log-level=warn", "-u", ADDON,
+    ]  # fmt: skip
+    subprocess.run(cmd, check=True)
+
+
+def settle(env, batch):
+    """Run the import's scheduled actions until ``batch`` has no background
+    work left (the import may do its work inline or in the background)."""
+    crons = env["ir.cron"].search([("model_id.model", "=", batch._name)])
+    for _run in range(100_000):
+        batch.invalidate_recordset(["state"])
+        if batch.state not in RUNNING:
+            return
+        for cron in crons:
+            cron.method_direct_trigger()
+            env.cr.commit()
+    sys.exit(f"{batch.name} is still {batch.state}")
+
+
+def make_drafts(env, work_dir, args):
+    """A month of draft PPU invoices from a file of ``args.rows`` rows."""
+    cr = env.cr
+    if not env["sophos.ppu.subscription"].search_count([]):
+        setup_data(env, args.resellers, args.customers)
+        cr.commit()
+    file_path = work_dir / f"consumption-{args.rows}.xlsx"
+    if not file_path.exists():
+        write_file(file_path, args.rows, args.resellers, args.customers)
+    started = time.perf_counter()
+    wizard = env["sophos.ppu.import.wizard"].create(
+        {
+            "file": base64.b64encode(file_path.read_bytes()),
+            "filename": file_path.name,
+            "period_date": PERIOD,
+        }
+    )
+    batch = env["sophos.ppu.import"].browse(wizard.action_import()["res_id"])
+    cr.commit()
+    settle(env, batch)
+    batch.with_context(ppu_leave_errors=True).action_create_invoices()
+    cr.commit()
+    settle(env, batch)
+    if not batch.invoice_ids:
+        sys.exit(f"no invoice was made: {batch.invoice_error or batch.state}")
+    print(
+        f"drafts: {len(batch.invoice_ids)} invoices from {args.rows} rows in "
+        f"{time.perf_counter() - started:.0f} s",
+        flush=True,
+    )
+
+
+def drafts(env, count):
+    moves = env["account.move"].search(
+        [("ppu_import_id", "!=", False), ("state", "=", "draft")], order="id"
+    )
+    return moves[:count] if count else moves
+
+
+def timed_queueing(Move):
+    """Wrap ``_ppu_queue_statements`` to add up the time it takes."""
+    spent = {"seconds": 0.0}
+    original = Move._ppu_queue_statements
+
+    @functools.wraps(original)
+    def wrapper(self):
+        start = time.perf_counter()
+        try:
+            return original(self)
+        finally:
+            spent["seconds"] += time.perf_counter() - start
+
+    Move._ppu_queue_statements = wrapper
+    return spent
+
+
+def profiled_call(call, env, path):
+    """``call()`` and flush, under cProfile writing to ``path`` if given."""
+    if not path:
+        call()
+        env.flush_all()
+        return
+    import cProfile
+
+    profile = cProfile.Profile()
+    profile.runcall(call)
+    profile.runcall(env.flush_all)
+    profile.dump_stats(path)
+
+
+def timed_runs(name, call, Move, queue, cr, runs, profile=None):
+    """Time ``runs`` calls (all that the queue needs if negative) of a scheduled
+    action's method working off the moves whose ``queue`` field is set; the
+    first one under cProfile when ``profile`` is a path."""
+    total = seconds = cpu = 0
+    for run_number in range(runs if runs >= 0 else 100_000):
+        waiting = Move.search_count([(queue, "!=", False)])
+        if not waiting:
+            break
+        with Step(f"{name} run {run_number + 1}", cr) as step:
+            profiled_call(call, Move.env, not run_number and profile)
+        done = waiting - Move.search_count([(queue, "!=", False)])
+        print(
+            f"  {done} invoices: {step.seconds / max(done, 1):.2f} s, "
+            f"cpu {step.cpu / max(done, 1):.2f} s each, "
+            f"{waiting - done} waiting",
+            flush=True,
+        )
+        total += done
+        seconds += step.seconds
+        cpu += step.cpu
+    if total:
+        print(
+            f"{name}: {total} invoices in {seconds:.1f} s (cpu {cpu:.1f} s)",
+            flush=True,
+        )
+
+
+def run(args):
+    import odoo
+    from odoo import SUPERUSER_ID, api
+
+    work_dir = Path(args.dir or tempfile.mkdtemp(prefix="ppu_post_"))
+    work_dir.mkdir(parents=True, exist_ok=True)
+    cluster = Cluster(work_dir)
+    cluster.start()
+    try:
+        marker = work_dir / "installed"
+        if not marker.exists():
+            print("installing sophos_ppu and base_import ...", flush=True)
+            install(odoo, cluster)
+            marker.touch()
+        elif args.update:
+            print("updating sophos_ppu ...", flush=True)
+            update(odoo, cluster)
+        registry = open_registry(odoo, cluster)
+        spent = timed_queueing(registry["account.move"])
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            if not drafts(env, 0):
+                make_drafts(env, work_dir, args)
+                cr.execute("ANALYZE")
+            # As the accountant: an internal user with accounting rights.
+            accountant = env.ref("base.user_admin")
+            env = api.Environment(cr, accountant.id, {})
+            moves = drafts(env, args.invoices)
+            lines = env["account.move.line"].search_count(
+                [("move_id", "in", moves.ids), ("display_type", "=", "product")]
+            )
+            label = f"{len(moves)} invoices, {lines} lines"
+            env.invalidate_all()
+            with Step("Confirm Entries dialog", cr, label):
+                wizard = (
+                    env["validate.account.move"]
+                    .with_context(active_model="account.move", active_ids=moves.ids)
+                    .create({})
+                )
+                wizard.read(
+                    ["move_ids", "display_force_post", "is_entries"]
+                    + ["abnormal_date_partner_ids", "abnormal_amount_partner_ids"]
+                )
+            env.invalidate_all()
+            click = wizard.validate_move
+            if args.inline:
+                click = functools.partial(moves._post, soft=True)
+            profile = dict.fromkeys(["click", "post", "send"])
+            profile[args.profile_step] = args.profile
+            with Step("validate_move (the click)", cr, label):
+                profiled_call(click, env, profile["click"])
+            posted = moves.filtered(lambda move: move.state == "posted")
+            print(
+                f"  {len(posted)} posted, "
+                f"{len(moves.filtered('ppu_posting_data'))} queued for posting, "
+                f"{len(posted.filtered('sending_data'))} statements queued "
+                f"(in {spent['seconds']:.3f} s)",
+                flush=True,
+            )
+            # As the scheduled actions run: as OdooBot (superuser).
+            Move = api.Environment(cr, SUPERUSER_ID, {})["account.move"]
+            timed_runs(
+                "post",
+                Move._ppu_cron_post,
+                Move,
+                "ppu_posting_data",
+                cr,
+                args.post_runs,
+                profile["post"],
+            )
+            timed_runs(
+                "send",
+                functools.partial(Move._cron_account_move_send, job_count=20),
+                Move,
+                "sending_data",
+                cr,
+                args.send_runs,
+                profile["send"],
+            )
+            cr.rollback()
+    finally:
+        cluster.stop()
+        if not args.dir:
+            shutil.rmtree(work_dir, ignore_errors=True)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--resellers", type=int, default=500)
+    parser.add_argument("--customers", type=int, default=20, help="per reseller")
+    parser.add_argument("--invoices", type=int, default=0, help="only the first N")
+    parser.add_argument(
+        "--inline", action="store_true", help="post everything in the click"
+    )
+    parser.add_argument(
+        "--update", action="store_true", help="update the addon in a kept --dir"
+    )
+    parser.add_argument(
+        "--post-runs", type=int, default=3, help="calls of the posting (-1: all)"
+    )
+    parser.add_argument(
+        "--send-runs", type=int, default=1, help="runs of the sending (-1: all)"
+    )
+    parser.add_argument("--profile", help="write cProfile stats of one step")
+    parser.add_argument(
+        "--profile-step",
+        choices=["click", "post", "send"],
+        default="click",
+        help="the step --profile profiles (post, send: their first run)",
+    )
+    parser.add_argument(
+        "--dir", help="cluster directory, kept for the next run (else a temporary one)"
+    )
+    run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    main()
