@@ -4,7 +4,7 @@
     "name": "Sophos Pay-Per-Use",
     "summary": "Sell Sophos MSP Flex through the reseller shop and bill it "
     "monthly from the Sophos consumption file",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Sales/Sales",
     "license": "LGPL-3",
     "author": "sophos_ppu developers",
@@ -25,6 +25,7 @@
         "data/product_data.xml",
         "data/mail_template_order.xml",
         "data/ir_sequence_data.xml",
+        "data/ir_cron_data.xml",
         "data/mail_template_import.xml",
         "data/mail_template_portal.xml",
         "data/account_move_cron_data.xml",

@@ -204,10 +204,11 @@ class AccountMove(models.Model):
         """A deleted draft bills nothing: its rows are freed for the batch to
         invoice again, and the batch says so."""
         import_lines = self.line_ids.ppu_import_line_id
+        # The batch undoing its own run tells its story once, itself.
         deleted = [
             (move.ppu_import_id, move._ppu_label())
             for move in self.sudo()
-            if move.ppu_import_id
+            if move.ppu_import_id and not self.env.context.get("ppu_job_cleanup")
         ]
         result = super().unlink()
         # Accountants only read import rows: deleting the draft decides here.
