@@ -1,9 +1,59 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""The shared setup of the addon's Odoo tests.
+
+``PpuBase`` is the distributor, set up once for every test:
+
+- a company with a chart of accounts, in USD (Odoo's accounting test base,
+  whose user works in that company), the user in PPU / Operations;
+- EUR at 2 EUR per USD from 1 January 2026: the one exchange rate of the
+  tests, for orders, consumption files and invoices alike;
+- the web shop (the website) selling for that company;
+- the PPU service, taxed at the company's default sale tax and booked to its
+  default revenue account.
+
+Two setups build on it: ``PpuCommon`` below (the web shop: a reseller with a
+portal login, an end customer, reseller pricelists) and ``PpuImportCommon``
+in ``common_import.py`` (the consumption imports: resellers with their
+subscriptions, consumption files).
+"""
+
 from odoo import Command
-from odoo.tests import TransactionCase, new_test_user
+from odoo.tests import new_test_user
+
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
 
-class PpuCommon(TransactionCase):
+class PpuBase(AccountTestInvoicingCommon):
+    """The distributor's company, its currencies and rate, shop and service."""
+
+    EUR_PER_USD = 2.0
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env.user.groups_id |= cls.env.ref("sophos_ppu.group_ppu_operations")
+        cls.company = cls.env.company
+        cls.usd = cls.company.currency_id
+        cls.eur = cls.setup_other_currency(
+            "EUR", rates=[("2026-01-01", cls.EUR_PER_USD)]
+        )
+        # The shop sells for the company: its pricelists, rate and recipients.
+        cls.website = cls.env["website"].get_current_website()
+        cls.website.company_id = cls.company
+        cls.product = cls.env.ref(
+            "sophos_ppu.product_sophos_cybersecurity"
+        ).product_variant_id
+        cls.product.write(
+            {
+                "taxes_id": [Command.set(cls.tax_sale_a.ids)],
+                "property_account_income_id": cls.company_data[
+                    "default_account_revenue"
+                ].id,
+            }
+        )
+
+
+class PpuCommon(PpuBase):
     """A reseller with a portal login, an end customer, the PPU service and
     three reseller pricelists in two currencies (discount, markup on cost,
     surcharge with a minimum margin) all reaching the PPU service."""
@@ -11,22 +61,8 @@ class PpuCommon(TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
-        cls.company = cls.env.company
-        cls.usd = cls.env.ref("base.USD")
-        cls.eur = cls.env.ref("base.EUR")
-        cls.eur.active = True
-        cls.env["res.currency.rate"].create(
-            {"currency_id": cls.eur.id, "rate": 0.9, "company_id": cls.company.id}
-        )
-        if cls.company.currency_id != cls.usd:
-            cls.company.currency_id = cls.usd
-
         # Non-zero product prices: a 0 on the order must come from the PPU rule,
         # not from an empty Sales Price.
-        cls.product = cls.env.ref(
-            "sophos_ppu.product_sophos_cybersecurity"
-        ).product_variant_id
         cls.product.write({"list_price": 100.0, "standard_price": 60.0})
         cls.normal_product = cls.env["product.product"].create(
             {

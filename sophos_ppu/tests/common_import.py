@@ -1,8 +1,9 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """Shared setup of the consumption-import tests.
 
-A company with a chart of accounts (USD), EUR at 2 EUR per USD, the PPU
-product taxed at the default sale tax, and resellers whose pricelists are:
+On the shared base (``common.PpuBase``: the company with its chart of
+accounts in USD, EUR at 2 EUR per USD, the PPU product taxed at the default
+sale tax), resellers whose pricelists are:
 
 =================  ========  ===============================================
 reseller           currency  rule reaching Sophos CyberSecurity
@@ -26,7 +27,7 @@ from datetime import date
 
 from odoo import Command
 
-from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from .common import PpuBase
 
 HEADER = [
     "Start Date",
@@ -42,27 +43,12 @@ HEADER = [
 ]
 
 
-class PpuImportCommon(AccountTestInvoicingCommon):
+class PpuImportCommon(PpuBase):
     PERIOD = date(2026, 10, 1)
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env.user.groups_id |= cls.env.ref("sophos_ppu.group_ppu_operations")
-        cls.company = cls.env.company
-        cls.usd = cls.company.currency_id
-        cls.eur = cls.setup_other_currency("EUR", rates=[("2026-01-01", 2.0)])
-        cls.product = cls.env.ref(
-            "sophos_ppu.product_sophos_cybersecurity"
-        ).product_variant_id
-        cls.product.write(
-            {
-                "taxes_id": [Command.set(cls.tax_sale_a.ids)],
-                "property_account_income_id": cls.company_data[
-                    "default_account_revenue"
-                ].id,
-            }
-        )
         cls.other_product = cls.product_a
         cls.ops_partner = cls.env["res.partner"].create(
             {"name": "PPU Ops", "email": "ops@distributor.example.com"}

@@ -24,8 +24,11 @@ class TestPpuPricing(PpuCommon):
     def test_normal_product_follows_the_rules(self):
         expected = {
             self.pricelist_discount: (90.00, 10.0),  # 100 USD - 10 %, shown as discount
-            self.pricelist_markup: (62.10, 0.0),  # 60 USD = 54 EUR + 15 %
-            self.pricelist_surcharge: (110.00, 0.0),  # 90 EUR + 5, min. margin 20
+            # Cost 60 USD at 2 EUR/USD = 120 EUR, + 15 % = 138 EUR.
+            self.pricelist_markup: (138.00, 0.0),
+            # MSRP 100 USD = 200 EUR, + 5 = 205, below the minimum margin of
+            # 20 over 200: 220 EUR (the maximum margin, 250, is not reached).
+            self.pricelist_surcharge: (220.00, 0.0),
         }
         for pricelist, (total, discount) in expected.items():
             with self.subTest(pricelist=pricelist.name):
