@@ -137,7 +137,7 @@ class SophosPpuImport(models.Model):
         )
         if inline:
             while self.state in RUNNING:
-                self._ppu_run_step()
+                self._ppu_run_step(inline=True)
         else:
             self._ppu_trigger()
 
@@ -212,18 +212,23 @@ class SophosPpuImport(models.Model):
     # Steps
     # ------------------------------------------------------------------
 
-    def _ppu_run_step(self):
+    def _ppu_run_step(self, inline=False):
         """Run one chunk of the batch's current step, in a savepoint: a
-        chunk that fails for a data reason stops the run and says why."""
+        chunk that fails for a data reason stops the run and says why. A
+        chunk that meets a concurrent transaction runs again in the
+        background; inline, the user is told to try again."""
         self.ensure_one()
         step = getattr(self, f"_ppu_step_{self.job_step}")
         try:
             with self.env.cr.savepoint():
                 step()
                 self.env.flush_all()
-        except CONCURRENCY_ERRORS:
+        except CONCURRENCY_ERRORS as error:
             self.env.invalidate_all()
-            self._ppu_trigger()  # run it again
+            if inline:
+                self._ppu_stop(error)
+            else:
+                self._ppu_trigger()  # run it again
         except Exception as error:  # noqa: BLE001 - all or nothing, say why
             _logger.info("%s stopped: %s", self.name, error, exc_info=True)
             self.env.invalidate_all()
@@ -381,6 +386,11 @@ class SophosPpuImport(models.Model):
             )
         if isinstance(error, UserError):
             return str(error.args[0])
+        if isinstance(error, CONCURRENCY_ERRORS):
+            return self.env._(
+                "another transaction was changing the same rows; try again "
+                "in a moment."
+            )
         return self.env._(
             "unexpected error %(error)s (details in the server log).",
             error=f"{type(error).__name__}: {error}",

@@ -71,8 +71,12 @@ class SophosPpuImportLine(models.Model):
         check_company=True,
     )
     company_id = fields.Many2one("res.company", required=True, index=True)
+    # Precomputed: the import gives both up front (_ppu_create_for).
     period_date = fields.Date(
-        related="import_id.period_date", store=True, string="Billing Month"
+        related="import_id.period_date",
+        store=True,
+        precompute=True,
+        string="Billing Month",
     )
     parent_state = fields.Selection(related="import_id.state", string="Import Status")
     row_number = fields.Integer(
@@ -182,6 +186,7 @@ class SophosPpuImportLine(models.Model):
         currency_field="company_currency_id",
         compute="_compute_price_subtotal_company",
         store=True,
+        precompute=True,
         help="The subtotal converted to the company currency at the rate of "
         "the billing month's first day: what group totals add up.",
     )
