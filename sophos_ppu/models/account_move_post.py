@@ -20,8 +20,6 @@ notified when the queue is done. Posting queues the statements
 """
 
 import logging
-import resource
-import time
 
 from markupsafe import Markup
 
@@ -29,31 +27,16 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from .cron_run import CronRun
+
 _logger = logging.getLogger(__name__)
 
 #: Lines of PPU invoices that "Confirm Entries" posts in the request.
 PPU_POST_INLINE_LINES = 2000
 #: Lines of whole invoices posted per call of the scheduled action.
 POST_CHUNK_LINES = 2000
-#: A run of the scheduled action hands over to a fresh one past this many
-#: seconds, or with less CPU time than this left: prefork cron workers are
-#: killed past 60 s of CPU or 120 s of real time per run.
-RUN_BUDGET_SECONDS = 40
-CPU_MARGIN_SECONDS = 25
-
-# When this worker's current run started and its last call ended.
-_run = {"started": 0.0, "last": 0.0}
-
-
-def _handing_over():
-    """Whether this worker's run has spent its time or CPU budget."""
-    if _run["last"] - _run["started"] > RUN_BUDGET_SECONDS:
-        return True
-    soft, _hard = resource.getrlimit(resource.RLIMIT_CPU)
-    if soft == resource.RLIM_INFINITY:
-        return False
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return soft - (usage.ru_utime + usage.ru_stime) < CPU_MARGIN_SECONDS
+# This worker's current run of the scheduled action.
+_run = CronRun()
 
 
 class AccountMove(models.Model):
@@ -90,9 +73,7 @@ class AccountMove(models.Model):
         """Post the next chunk of queued invoices and report what remains:
         Odoo calls again at once, up to ten times per run; past its budget,
         a run hands over to a fresh one (with a fresh CPU limit)."""
-        now = time.monotonic()
-        if now - _run["last"] > 2:  # Odoo starts a new run
-            _run["started"] = now
+        _run.begin()
         chunk = self._ppu_next_posting_chunk()
         if chunk:
             self._ppu_post_chunk(chunk)
@@ -104,14 +85,8 @@ class AccountMove(models.Model):
             if user_id not in waiting_users:
                 self._ppu_notify_posted(user_id, moves[:1].ppu_posting_data["total"])
         chunk._ppu_set_posting_data(False)
-        remaining = len(waiting)
-        _run["last"] = time.monotonic()
-        if remaining:
-            # Between runs, Odoo's cron workers sleep a minute unless woken.
-            self.env.ref("sophos_ppu.ir_cron_ppu_post_invoices")._trigger()
-            if _handing_over():
-                remaining = 0
-        self.env["ir.cron"]._notify_progress(done=len(chunk), remaining=remaining)
+        cron = self.env.ref("sophos_ppu.ir_cron_ppu_post_invoices")
+        _run.report(cron, done=len(chunk), remaining=len(waiting))
 
     @api.model
     def _ppu_next_posting_chunk(self):

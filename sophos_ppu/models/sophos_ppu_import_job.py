@@ -13,8 +13,6 @@ work on one batch at once, and a cancel waits for the running chunk.
 import gzip
 import json
 import logging
-import resource
-import time
 from datetime import date
 
 from psycopg2 import errors as pg_errors
@@ -26,6 +24,7 @@ from odoo.tools import SQL, split_every
 from odoo.addons.sophos_ppu.core import ConsumptionFileError, read_consumption_file
 
 from .billing_guard import trusted
+from .cron_run import CronRun
 
 _logger = logging.getLogger(__name__)
 
@@ -43,11 +42,6 @@ LINE_BATCH = 5000
 #: imported, and batches up to this many rows checked or invoiced, inline.
 INLINE_FILE_BYTES = 100_000
 INLINE_ROWS = 2000
-#: A cron run hands over to a fresh one past this many seconds, or with
-#: less CPU time than this left: prefork workers are killed past 60 s of
-#: CPU or 120 s of real time per run.
-RUN_BUDGET_SECONDS = 40
-CPU_MARGIN_SECONDS = 25
 #: Errors of concurrent transactions: the chunk is simply run again.
 CONCURRENCY_ERRORS = (
     pg_errors.SerializationFailure,
@@ -57,19 +51,8 @@ CONCURRENCY_ERRORS = (
 #: Line fields the staged rows keep as dates.
 DATE_FIELDS = ("start_date", "end_date")
 
-# When this worker's current cron run started and its last chunk ended.
-_run = {"started": 0.0, "last": 0.0}
-
-
-def _handing_over():
-    """Whether this worker's cron run has spent its time or CPU budget."""
-    if _run["last"] - _run["started"] > RUN_BUDGET_SECONDS:
-        return True
-    soft, _hard = resource.getrlimit(resource.RLIMIT_CPU)
-    if soft == resource.RLIM_INFINITY:
-        return False
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return soft - (usage.ru_utime + usage.ru_stime) < CPU_MARGIN_SECONDS
+# This worker's current run of the scheduled action.
+_run = CronRun()
 
 
 class SophosPpuImport(models.Model):
@@ -168,26 +151,15 @@ class SophosPpuImport(models.Model):
     @api.model
     def _ppu_run_jobs(self):
         """Run one chunk of the oldest running batch that no other worker
-        holds, and report whether work remains: Odoo calls again at once,
-        up to ten times per run; past its budget, a run hands over to a
-        fresh one (with a fresh CPU limit)."""
-        now = time.monotonic()
-        if now - _run["last"] > 2:  # Odoo starts a new run
-            _run["started"] = now
+        holds, and report whether work remains (see ``cron_run``)."""
+        _run.begin()
         batch = self._ppu_lock_next()
         if batch:
             user = batch.job_user_id if batch.job_user_id.active else self.env.user
             batch.with_user(user).with_company(batch.company_id)._ppu_run_step()
         remaining = self.search_count([("state", "in", RUNNING)])
-        _run["last"] = time.monotonic()
-        if remaining:
-            # Between runs, Odoo's cron workers sleep a minute unless woken.
-            self._ppu_trigger()
-            if _handing_over():
-                remaining = 0
-        self.env["ir.cron"]._notify_progress(
-            done=1 if batch else 0, remaining=remaining
-        )
+        cron = self.env.ref("sophos_ppu.ir_cron_ppu_import_jobs")
+        _run.report(cron, done=1 if batch else 0, remaining=remaining)
 
     @api.model
     def _ppu_lock_next(self):
