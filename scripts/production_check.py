@@ -121,7 +121,7 @@ WARNINGS = [
     ),
     (
         "scheduled action failed",
-        re.compile(r"Job .* failed|Exception in cron|timed out"),
+        re.compile(r"Job .* (failed|timed out)|Exception in cron"),
     ),
 ]
 LOG_LINE = re.compile(
