@@ -363,9 +363,9 @@ class SophosPpuImport(models.Model):
                 "another transaction was changing the same rows; try again "
                 "in a moment."
             )
+        detail = f"{type(error).__name__}: {error}"
         return self.env._(
-            "unexpected error %(error)s (details in the server log).",
-            error=f"{type(error).__name__}: {error}",
+            "unexpected error %(error)s (details in the server log).", error=detail
         )
 
     def _ppu_notify_user(self, level, message):
