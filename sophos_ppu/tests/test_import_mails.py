@@ -3,7 +3,7 @@ from unittest.mock import patch
 
 from odoo.tests import RecordCapturer, tagged
 
-from odoo.addons.sophos_ppu.models import account_move_post
+from odoo.addons.sophos_ppu.models import account_move, account_move_post
 
 from .common_import import PpuImportCommon
 
@@ -144,17 +144,19 @@ class TestImportMails(PpuImportCommon):
         wizard.validate_move()
         self.assertEqual(set(invoices.mapped("state")), {"posted"})
         self.assertTrue(all(invoices.mapped("is_being_sent")))
-        # Chunks as the scheduled action takes them: it calls itself again
-        # while invoices wait.
+        # Chunks as the scheduled action takes them (it asks for 20, a run
+        # makes at most STATEMENTS_PER_RUN): it calls itself again while
+        # invoices wait.
+        self.patch(account_move, "STATEMENTS_PER_RUN", 2)
         Move = self.env["account.move"]
         with RecordCapturer(
             self.env["ir.cron.trigger"].sudo(),
             [("cron_id", "=", self.env.ref(SEND_CRON).id)],
         ) as triggers:
-            Move._cron_account_move_send(job_count=2)
+            Move._cron_account_move_send(job_count=20)
         self.assertEqual(len(triggers.records), 1)
         self.assertEqual(len(invoices.filtered("is_being_sent")), 1)
-        Move._cron_account_move_send(job_count=2)
+        Move._cron_account_move_send(job_count=20)
         self.assertFalse(invoices.filtered("is_being_sent"))
         for invoice in invoices:
             mail = self._statements(invoice)
