@@ -7,6 +7,9 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from odoo.addons.sophos_ppu.models import sophos_ppu_import_job as job
+from odoo.addons.sophos_ppu.models.sophos_ppu_import_invoice import (
+    INVOICE_ROW_FIELDS,
+)
 
 from .common_import import PpuImportCommon
 
@@ -205,22 +208,7 @@ class TestImportJobs(PpuImportCommon):
         self.run_jobs()
         self.assertEqual(batch.state, "invoiced")
         lines_before = self.env["account.move.line"].search_count([])
-        rows = batch.line_ids.read(
-            [
-                "row_number",
-                "state",
-                "subscription_id",
-                "partner_id",
-                "currency_id",
-                "product_description",
-                "start_date",
-                "end_date",
-                "quantity",
-                "price_unit",
-                "price_subtotal",
-            ],
-            load=None,
-        )
+        rows = batch.line_ids.read(INVOICE_ROW_FIELDS, load=None)
         self.assertEqual({row["id"] for row in rows}, {row["id"] for row in stale})
         with (
             self.assertRaisesRegex(UserError, "billed meanwhile"),
