@@ -140,6 +140,7 @@ JOB_EVENT = re.compile(
 )
 WORKER_ALIVE = re.compile(r"Worker (?P<kind>Worker\w+) \((?P<pid>\d+)\) alive")
 KILLED_PID = re.compile(r"Worker\w* \((\d+)\)")
+RUNS_PER_PASS = 10  # Odoo's MAX_BATCH_PER_CRON_JOB
 
 
 class Failure(Exception):
@@ -971,8 +972,12 @@ class LogScan:
                     if pattern.search(line):
                         self.warnings.append((label, line))
                         break
-        for (pid, _job), (name, start, _run_start) in started.items():
+        for (pid, _job), (name, start, _run_start, _runs) in started.items():
             self.unfinished[name].append((pid, start))
+
+    def end_pass(self, started, key, when):
+        name, start, _run_start, _runs = started.pop(key)
+        self.passes[name].append((key[0], start, when))
 
     def read_line(self, match, line, started):
         message = match["message"]
@@ -981,15 +986,18 @@ class LogScan:
         if found:
             self.kinds[int(found["pid"])] = found["kind"]
         pid = int(match["pid"])
+        # started: (pid, job id) -> [name, pass start, run start, runs]. A
+        # pass ends with "completed" (done, or failed) or after its 10th run
+        # (Odoo's MAX_BATCH_PER_CRON_JOB: work remains, the job is due again).
         found = JOB_EVENT.search(message)
         if found:
             key = (pid, found["id"])
             if found["event"] == "starting":
-                pass_start = started.get(key, (None, when))[1]
-                started[key] = (found["name"], pass_start, when)
+                current = started.setdefault(key, [found["name"], when, when, 0])
+                current[2] = when
+                current[3] += 1
             elif found["event"] == "completed" and key in started:
-                _name, start, _run_start = started.pop(key)
-                self.passes[found["name"]].append((pid, start, when))
+                self.end_pass(started, key, when)
         found = JOB_DONE.search(message)
         if found:
             key = (pid, found["id"])
@@ -999,6 +1007,9 @@ class LogScan:
         found = JOB_PROGRESS.search(message)
         if found:
             self.records[found["name"]] += int(found["done"])
+            key = (pid, found["id"])
+            if key in started and started[key][3] >= RUNS_PER_PASS:
+                self.end_pass(started, key, when)
         if match["level"] in ("ERROR", "CRITICAL"):
             error = [line, None]
             self.errors.append(error)
@@ -1067,8 +1078,8 @@ def report_jobs(scan, monitor):
         return
     print(
         "  scheduled actions: a run is one call of the job's server action; a "
-        "pass, from its\n  first run to 'completed' (up to 10 runs), must stay "
-        "under 60 s of CPU and 120 s of real time:"
+        "pass, a worker's runs\n  of the job until 'completed' or its 10th run, "
+        "must stay under 60 s of CPU and 120 s of real time:"
     )
     print(
         f"    {'job':<50} {'runs':>5} {'max run s':>10} {'CPU s':>6} "
