@@ -83,7 +83,7 @@ ROW_FIELDS = (
     "message",
     "billed",
 )
-#: Consumption keys looked up per query.
+#: Consumption keys or row ids looked up per query.
 KEY_BATCH = 5000
 #: What read() gives for an empty column, by field type (else False).
 EMPTY_VALUES = {"float": 0.0, "monetary": 0.0, "integer": 0}

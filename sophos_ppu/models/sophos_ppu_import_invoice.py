@@ -13,11 +13,10 @@ from odoo.tools import SQL, split_every
 from odoo.addons.sophos_ppu.core.billing import invoice_line_label
 
 from .billing_guard import trusted
+from .sophos_ppu_import_check import KEY_BATCH
 
 #: Invoices created per account.move create() call (bounds memory).
 MOVE_CREATE_BATCH = 20
-#: Rows locked per query.
-KEY_BATCH = 5000
 #: What invoicing reads of a checked row.
 INVOICE_ROW_FIELDS = [
     "row_number",

@@ -19,7 +19,7 @@ from psycopg2 import errors as pg_errors
 
 from odoo import api, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, split_every
+from odoo.tools import SQL
 
 from odoo.addons.sophos_ppu.core import ConsumptionFileError, read_consumption_file
 
@@ -36,8 +36,6 @@ CREATE_CHUNK = 5000
 CHECK_CHUNK = 10000
 #: Invoice lines created per chunk (whole resellers, at least one).
 INVOICE_CHUNK = 4000
-#: Lines created per create() call (bounds memory).
-LINE_BATCH = 5000
 #: Work small enough for the user's request: files up to this size are
 #: imported, and batches up to this many rows checked or invoiced, inline.
 INLINE_FILE_BYTES = 100_000
@@ -91,20 +89,18 @@ class SophosPpuImport(models.Model):
                 raise UserError(batch.invoice_error)
         return batch
 
-    def _ppu_start_check(self):
+    def _ppu_start_check(self, state="importing"):
+        """Check the unbilled rows again, then finish the check (importing)
+        or go on to the invoices (invoicing)."""
         self.ensure_one()
         total = self.env["sophos.ppu.import.line"].search_count(
             [("import_id", "=", self.id), ("billed", "=", False)]
         )
-        self._ppu_start("importing", "check", total, inline=total <= INLINE_ROWS)
+        self._ppu_start(state, "check", total, inline=total <= INLINE_ROWS)
 
     def _ppu_start_invoicing(self, leave_errors):
-        self.ensure_one()
-        total = self.env["sophos.ppu.import.line"].search_count(
-            [("import_id", "=", self.id), ("billed", "=", False)]
-        )
         self._ppu_write({"job_leave_errors": leave_errors})
-        self._ppu_start("invoicing", "check", total, inline=total <= INLINE_ROWS)
+        self._ppu_start_check("invoicing")
 
     def _ppu_start(self, state, step, total, inline):
         self._ppu_write(
@@ -254,8 +250,7 @@ class SophosPpuImport(models.Model):
             dict(row, **check)
             for row, check in zip(chunk, self._ppu_check_rows(chunk), strict=True)
         ]
-        for some_vals in split_every(LINE_BATCH, vals_list):
-            Line._ppu_create_for(self, list(some_vals))
+        Line._ppu_create_for(self, vals_list)
         done = start + len(chunk)
         self._ppu_write(
             {

@@ -4,8 +4,9 @@ chunks give the result of one pass, a failing chunk undoes the run, an
 interrupted run resumes without double lines, a cancel stops the run."""
 
 from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.tests import RecordCapturer, tagged
 
+from odoo.addons.sophos_ppu.models import cron_run
 from odoo.addons.sophos_ppu.models import sophos_ppu_import_job as job
 from odoo.addons.sophos_ppu.models.sophos_ppu_import_invoice import (
     INVOICE_ROW_FIELDS,
@@ -253,3 +254,22 @@ class TestImportJobs(PpuImportCommon):
         self.assertFalse(batch.invoice_ids)
         self.assertIn("1 rows of import", batch.invoice_error)
         self.assertEqual(self.line_of(batch, "EU-markup").state, "error")
+
+    def test_a_run_past_its_budget_hands_over_to_a_fresh_one(self):
+        cron = self.env.ref("sophos_ppu.ir_cron_ppu_import_jobs")
+        progress = self.env["ir.cron.progress"].sudo().create({"cron_id": cron.id})
+        cron = cron.with_context(ir_cron_progress_id=progress.id)
+        run = cron_run.CronRun()
+        triggers = self.env["ir.cron.trigger"].sudo()
+        run.begin()
+        with RecordCapturer(triggers, [("cron_id", "=", cron.id)]) as woken:
+            run.report(cron, done=1, remaining=3)
+        # Within its budget the run goes on, and the cron workers are woken.
+        self.assertEqual((progress.done, progress.remaining), (1, 3))
+        self.assertEqual(len(woken.records), 1)
+        run.started -= cron_run.RUN_BUDGET_SECONDS + 1
+        with RecordCapturer(triggers, [("cron_id", "=", cron.id)]) as woken:
+            run.report(cron, done=1, remaining=3)
+        # Past it, the run reports nothing left and a fresh run is triggered.
+        self.assertEqual((progress.done, progress.remaining), (1, 0))
+        self.assertEqual(len(woken.records), 1)
