@@ -15,7 +15,14 @@ branch of https://github.com/odoo/odoo into ``.odoo/`` of this repository:
    ``requirements.txt`` pins the versions Odoo itself uses on 3.12), and
    except python-ldap where Debian's LDAP/SASL headers are missing; with
    ``setuptools<70`` (a ``PIP_CONSTRAINT`` file) to build its older sdists;
-3. installs the tree in editable mode (``pip install --no-deps -e``).
+3. installs the tree in editable mode (``pip install --no-deps -e``), as a
+   path in a ``.pth`` file (``editable_mode=compat``): pip-installed OCA
+   addons create a ``site-packages/odoo/addons`` namespace that would
+   otherwise hide an editable Odoo from Python.
+
+Then, wherever Odoo is importable, it installs the OCA addons that the addon
+depends on, pinned in ``requirements-odoo.txt`` (they require the ``odoo``
+distribution, which only an installed Odoo satisfies).
 
 Without ``--src`` and without access to GitHub it prints one line and exits
 0, so that the rest of ``make install`` goes on; a ``--src`` that is not an
@@ -83,7 +90,9 @@ def odoo_version(tree):
 def importable():
     return (
         subprocess.run(
-            [sys.executable, "-c", "import odoo"], capture_output=True
+            # a namespace ``odoo`` (made by OCA addons alone) is no Odoo
+            [sys.executable, "-c", "import odoo; assert odoo.__file__"],
+            capture_output=True,
         ).returncode
         == 0
     )
@@ -158,7 +167,20 @@ def pip_install(tree):
             check=True,
             env=env,
         )
-        subprocess.run([*pip, "--no-deps", "-e", str(tree)], check=True, env=env)
+        subprocess.run(
+            [*pip, "--no-deps", "--config-settings", "editable_mode=compat",
+             "-e", str(tree)],
+            check=True, env=env,
+        )  # fmt: skip
+
+
+def oca_addons():
+    """Install the pinned OCA addons (queue_job) for this Python."""
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "-r",
+         str(REPO / "requirements-odoo.txt")],
+        check=True,
+    )  # fmt: skip
 
 
 def main(argv=None):
@@ -166,7 +188,7 @@ def main(argv=None):
     parser.add_argument("--src", help="an Odoo 18.0 source tree (ODOO_SRC)")
     args = parser.parse_args(argv)
     if importable():
-        return 0
+        return install_oca_addons()
     if args.src:
         tree = Path(args.src).expanduser().resolve()
         if odoo_version(tree) != (18, 0):
@@ -186,6 +208,18 @@ def main(argv=None):
         print(f"Installed Odoo from {tree}, yet 'import odoo' still fails.")
         return 1
     print(f"Odoo {BRANCH} installed from {tree} for {sys.executable}.")
+    return install_oca_addons()
+
+
+def install_oca_addons():
+    try:
+        oca_addons()
+    except subprocess.CalledProcessError as error:
+        print(f"Installing the OCA addons failed: {error}")
+        return 1
+    if not importable():
+        print("Installing the OCA addons made 'import odoo' fail.")
+        return 1
     return 0
 
 
