@@ -51,6 +51,9 @@
             "sophos_ppu/static/src/js/ppu_end_customer.js",
             "sophos_ppu/static/src/js/ppu_cart_notification.js",
         ],
+        "web.assets_backend": [
+            "sophos_ppu/static/src/js/ppu_import_progress.js",
+        ],
         "web.assets_tests": [
             "sophos_ppu/static/src/js/tours/*.js",
         ],

@@ -13,6 +13,7 @@ from . import sophos_ppu_import_check
 from . import sophos_ppu_import_invoice
 from . import sophos_ppu_import_job
 from . import sophos_ppu_import_line
+from . import sophos_ppu_import_progress
 from . import account_move
 from . import account_move_post
 from . import account_move_line

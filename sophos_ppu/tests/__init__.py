@@ -13,6 +13,7 @@ from . import test_small_screens
 from . import test_import_report
 from . import test_import_review
 from . import test_import_review_tour
+from . import test_import_progress
 from . import test_checkout_guards
 from . import test_checkout_steps
 from . import test_import_integrity
