@@ -10,7 +10,10 @@ database ``sophos_ppu_demo`` with ``sophos_ppu`` and its demo data (three
 resellers with portal logins, a pricelist per billing rule, subscriptions
 from shop orders, one month invoiced and posted, last month's file waiting
 to be checked), then serves it on 127.0.0.1 only and prints the logins.
-Ctrl-C stops Odoo and removes the cluster.
+Ctrl-C stops Odoo and removes the cluster. Imports and invoicing run as
+OCA queue_job jobs: Odoo loads ``queue_job`` server-wide and its job runner
+gets a capacity of JOB_CAPACITY jobs at once (``ODOO_QUEUE_JOB_CHANNELS``,
+unless set already).
 
 ``--keep DIR`` keeps the cluster, the database and the logs in DIR; the next
 run with the same DIR serves that database again without reinstalling
@@ -18,6 +21,7 @@ run with the same DIR serves that database again without reinstalling
 """
 
 import argparse
+import os
 import shutil
 import signal
 import socket
@@ -35,9 +39,11 @@ from odoo_suite import (  # noqa: E402
     ADDON,
     DB_USER,
     REPO,
+    SERVER_WIDE_MODULES,
     Cluster,
     addons_path,
     pg_tool,
+    queue_job_channels,
 )
 
 DB_NAME = "sophos_ppu_demo"
@@ -49,6 +55,8 @@ LOGINS = (
     ("reseller3", "reseller3", "Pacific Coast MSP: 20 % off from 100 units, else 5 %"),
 )
 READY_PATHS = ("/web/login", "/shop")
+#: Jobs of the month-end at once (the threaded server runs each in a thread).
+JOB_CAPACITY = 2
 
 
 def odoo_command(odoo, cluster, *args):
@@ -144,12 +152,17 @@ def stop(server):
 def serve(odoo, cluster, port, log_file, started):
     base_url = f"http://localhost:{port}"
     print(f"Starting Odoo on {base_url} ...")
+    # queue_job's runner sends each job to this server (http-interface and
+    # -port), as an HTTP request.
+    env = dict(os.environ)
+    env.setdefault("ODOO_QUEUE_JOB_CHANNELS", queue_job_channels(JOB_CAPACITY))
     server = subprocess.Popen(
         odoo_command(
             odoo, cluster, f"--http-interface={HOST}", f"--http-port={port}",
-            "--gevent-port=0", f"--logfile={log_file}",
+            "--gevent-port=0", f"--load={SERVER_WIDE_MODULES}",
+            f"--logfile={log_file}",
         ),
-        cwd=REPO,
+        cwd=REPO, env=env,
     )  # fmt: skip
     try:
         if not wait_ready(server, base_url):

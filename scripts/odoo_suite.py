@@ -40,6 +40,11 @@ DEMO_DB_NAME = "ppu_suite_demo"
 DEMO_TAGS = "sophos_ppu_demo"
 DB_USER = "odoo"
 PG_BIN_DIRS = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
+#: A served Odoo runs the month-end through OCA queue_job: its job runner
+#: (a thread of the main process) needs the module loaded server-wide and a
+#: capacity for the channel of the addon's jobs (data/queue_job_data.xml).
+SERVER_WIDE_MODULES = "base,web,queue_job"
+JOB_CHANNEL = "root.sophos_ppu"
 
 RESULT_RE = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests")
 LOG_RE = re.compile(r"^\S+ \S+ \d+ (?P<level>[A-Z]+) (?P<db>\S+) (?P<logger>\S+): ")
@@ -128,6 +133,12 @@ class Cluster:
 
     def stop(self):
         self._run(pg_tool("pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+
+def queue_job_channels(capacity):
+    """queue_job's ``channels`` setting (``[queue_job] channels`` or
+    ``ODOO_QUEUE_JOB_CHANNELS``): ``capacity`` jobs of the addon at once."""
+    return f"root:{capacity},{JOB_CHANNEL}:{capacity}"
 
 
 def addons_path(odoo):

@@ -11,11 +11,17 @@ database (a ``--dir`` that holds one already, from this script or from
 ``scripts/benchmark_import.py``, is reused), creates resellers and
 subscriptions and writes the Sophos .xlsx of ``--rows`` rows exactly as the
 benchmark does, then serves the database with Odoo as production runs it:
-``--workers=2``, ``--max-cron-threads`` cron workers (2) and Odoo's default
-limits (60 s of CPU and 120 s of real time per request or cron run, 2 GiB /
-2.5 GiB of virtual memory per worker), e-mails delivered to a local SMTP
-sink. Then it drives the month-end over HTTP JSON-RPC, as the web client
-does, logged in as ``admin``:
+OCA ``queue_job`` loaded server-wide (``--load=base,web,queue_job``) with
+``[queue_job] channels = root:N,root.sophos_ppu:N`` (``--capacity``, 2) in
+its configuration file, so that the month-end's jobs run in HTTP workers,
+``--workers`` (capacity + 1: one free for the web client),
+``--max-cron-threads`` cron workers (2) and Odoo's default limits (60 s of
+CPU and 120 s of real time per request or cron run, 2 GiB / 2.5 GiB of
+virtual memory per worker), e-mails delivered to a local SMTP sink.
+``--servers N`` serves the database with N servers behind a round-robin TCP
+proxy on loopback, which the job runner (one active) and the client call.
+Then it drives the month-end over HTTP JSON-RPC, as the web client does,
+logged in as ``admin``:
 
 1. upload: the import wizard's dialog (``onchange``, ``web_save``) and its
    button ``action_import``; then the batch form is read every second until
@@ -33,22 +39,36 @@ does, logged in as ``admin``:
 
 It prints every request with its duration, the end-to-end times, the counts,
 the server workers' CPU and memory, and what the server log shows (workers
-killed at a limit, memory limits reached, tracebacks, the scheduled actions'
-runs). It exits 1 when a request takes more than ``--request-limit`` seconds
-(5) or fails, when the batch does not reach ``invoiced``, when the posting
-does not finish or when the log shows a worker killed or a request stopped
-at a limit; 2 when the check cannot run (no Odoo, the server does not
-start). The server and the cluster are stopped at the end, also on Ctrl-C;
+killed at a limit, memory limits reached, tracebacks, queue_job's jobs per
+server with their time, CPU and how many ran at once, failed jobs and
+retries, the scheduled actions' runs). It exits 1 when a request takes more
+than ``--request-limit`` seconds (5) or fails, when the batch does not reach
+``invoiced``, when the posting does not finish, when a job failed, when the
+job runner never got ready or when the log shows a worker killed or a
+request stopped at a limit; 2 when the check cannot run (no Odoo, the
+server does not start).
+
+``--scale 1,2,4`` measures the scale-out instead: the month-end from upload
+to ``invoiced`` (posted too with ``--post``) once per capacity, on one server
+with capacity + 1 HTTP workers, then (``--servers 2``) on two servers
+sharing the largest capacity; the database is set up once and its batches
+dropped before each; it prints a table of checking rows/s, invoicing lines/s
+and their ratio to the first configuration.
+
+The servers and the cluster are stopped at the end, also on Ctrl-C;
 ``--keep`` leaves the server running until Ctrl-C.
 """
 
 import argparse
+import asyncio
 import base64
 import contextlib
+import math
 import os
 import re
 import shutil
 import signal
+import socket
 import socketserver
 import subprocess
 import sys
@@ -73,10 +93,13 @@ from benchmark_import import (  # noqa: E402
 from odoo_suite import (  # noqa: E402
     ADDON,
     DB_USER,
+    JOB_CHANNEL,
     REPO,
+    SERVER_WIDE_MODULES,
     Cluster,
     addons_path,
     free_port,
+    queue_job_channels,
 )
 
 HOST = "127.0.0.1"
@@ -109,12 +132,20 @@ KILLS = [
         "worker killed at the real-time limit",
         re.compile(r"\bWorker\w* \(\d+\) timeout after"),
     ),
-    ("request stopped at the CPU limit", re.compile(r"Worker \(\d+\) CPU time limit")),
+    (
+        "request stopped at the CPU limit",
+        # not queue_job's runner process, which starts again at its limit
+        re.compile(r"Worker \(\d+\) CPU time limit (?!.*Stop gracefully and recover)"),
+    ),
     ("memory allocation failed", re.compile(r"\bMemoryError\b")),
     ("killed", re.compile(r"\bkilled\b", re.IGNORECASE)),
     ("worker exited on an exception", re.compile(r"Exception occurred, exiting")),
 ]
 WARNINGS = [
+    (
+        "queue_job's runner process restarted at its CPU limit",
+        re.compile(r"CPU time limit .*Stop gracefully and recover"),
+    ),
     (
         "virtual memory limit reached (worker recycled)",
         re.compile(r"virtual memory limit"),
@@ -141,6 +172,21 @@ JOB_EVENT = re.compile(
 WORKER_ALIVE = re.compile(r"Worker (?P<kind>Worker\w+) \((?P<pid>\d+)\) alive")
 KILLED_PID = re.compile(r"Worker\w* \((\d+)\)")
 RUNS_PER_PASS = 10  # Odoo's MAX_BATCH_PER_CRON_JOB
+#: queue_job in the server log. Its runner asks a server to run each job
+#: with ``GET /queue_job/runjob`` (werkzeug's line ends with Odoo's query
+#: count, query time and other time), logs the traceback of a failed job
+#: from its controller, and puts a job back in the queue (a retry) when the
+#: job was started or sent but no worker holds it (worker killed, request
+#: lost).
+JOB_REQUEST = re.compile(
+    r'"GET /queue_job/runjob\?\S*job_uuid=(?P<uuid>[\w-]+) HTTP/[\d.]+" '
+    r"(?P<status>\d+) \S+ (?P<queries>\d+) (?P<sql>[\d.]+) (?P<other>[\d.]+)"
+)
+JOB_FAILED_LOGGER = "odoo.addons.queue_job.controllers.main"
+JOB_REQUEUED = re.compile(r"Re-queued dead job with uuid: (?P<uuid>[\w-]+)")
+JOB_REFUSED = re.compile(r"was requested to run job (?P<uuid>[\w-]+), but")
+RUNNER_READY = re.compile(r"queue job runner ready for db (?P<db>\S+)")
+RUNNER_NOT_STARTED = re.compile(r"jobrunner thread \(in \w+\) NOT started")
 
 
 class Failure(Exception):
@@ -334,29 +380,205 @@ def gevent_plugins_load():
     return True
 
 
-def start_server(odoo, cluster, args, port, log_file, smtp, output):
-    # An empty configuration file: ~/.odoorc cannot change the limits.
-    config = cluster.directory / "production_check.conf"
-    config.write_text("[options]\n", encoding="utf-8")
+def write_config(work_dir, capacity, proxy_port=None):
+    """The servers' configuration file: nothing in ``[options]`` (so that
+    ~/.odoorc cannot change the limits), queue_job's channels, and where its
+    job runner sends the jobs when a proxy is in front of the servers."""
+    config = work_dir / "production_check.conf"
+    text = f"[options]\n\n[queue_job]\nchannels = {queue_job_channels(capacity)}\n"
+    if proxy_port:
+        text += f"host = {HOST}\nport = {proxy_port}\n"
+    config.write_text(text, encoding="utf-8")
+    return config
+
+
+def start_server(odoo, cluster, args, server, smtp, output):
+    """Start one Odoo server (``server``: its port, workers, log file and
+    configuration file)."""
     cmd = [
-        *odoo_bin(odoo, cluster.directory), f"--config={config}",
+        *odoo_bin(odoo, cluster.directory), f"--config={server.config}",
         f"--addons-path={addons_path(odoo)}",
         f"--data-dir={odoo.tools.config['data_dir']}",
         f"--db_host={cluster.socket_dir}", f"--db_port={cluster.port}",
         f"--db_user={DB_USER}", f"--database={DB_NAME}",
         f"--db-filter=^{DB_NAME}$", "--no-database-list",
-        f"--http-interface={HOST}", f"--http-port={port}",
-        f"--gevent-port={free_port()}",
-        f"--workers={args.workers}", f"--max-cron-threads={args.max_cron_threads}",
+        f"--http-interface={HOST}", f"--http-port={server.port}",
+        f"--gevent-port={free_port()}", f"--load={SERVER_WIDE_MODULES}",
+        f"--workers={server.workers}",
+        f"--max-cron-threads={args.max_cron_threads}",
         f"--smtp={HOST}", f"--smtp-port={smtp.port}",
-        f"--logfile={log_file}",
+        f"--logfile={server.log_file}",
     ]  # fmt: skip
+    # Only the configuration file configures queue_job here.
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("ODOO_QUEUE_JOB_")
+    }
     # Its own process group: a terminal's Ctrl-C reaches this script only,
     # which stops the whole server (master, workers, gevent) itself.
     # What does not go to the log (a crashing gevent process) goes to output.
     return subprocess.Popen(
-        cmd, cwd=REPO, start_new_session=True, stdout=output, stderr=output
+        cmd, cwd=REPO, env=env, start_new_session=True, stdout=output, stderr=output
     )
+
+
+class Server:
+    """One Odoo server of a deployment: its port, log and process."""
+
+    def __init__(self, work_dir, index, workers, config):
+        self.index = index  # 1, 2, ...
+        self.workers = workers
+        self.config = config
+        self.port = free_port()
+        self.base_url = f"http://{HOST}:{self.port}"
+        suffix = "" if index == 1 else f"-{index}"
+        self.log_file = work_dir / f"odoo-server{suffix}.log"
+        self.output_file = work_dir / f"odoo-server{suffix}.out"
+        self.log_offset = size_of(self.log_file)
+        self.output_offset = size_of(self.output_file)
+        self.process = None
+
+
+def size_of(path):
+    return path.stat().st_size if path.exists() else 0
+
+
+class Deployment:
+    """Odoo as production runs it: ``servers`` Odoo servers sharing the
+    database, each with ``workers`` HTTP workers, queue_job's channel
+    capacity ``capacity`` (over all servers: one job runner is active), and
+    with several servers a round-robin proxy in front of them, to which the
+    job runner and the client send their requests."""
+
+    def __init__(self, odoo, cluster, args, smtp, servers, workers, capacity):
+        self.odoo, self.cluster, self.args, self.smtp = odoo, cluster, args, smtp
+        self.capacity = capacity
+        self.proxy = Proxy() if servers > 1 else None
+        work_dir = cluster.directory
+        config = write_config(
+            work_dir, capacity, self.proxy.port if self.proxy else None
+        )
+        self.servers = [
+            Server(work_dir, index, workers, config) for index in range(1, servers + 1)
+        ]
+        self.base_url = (
+            f"http://{HOST}:{self.proxy.port}"
+            if self.proxy
+            else self.servers[0].base_url
+        )
+        self.monitor = None
+
+    def describe(self):
+        first = self.servers[0]
+        plural = "s" if len(self.servers) > 1 else ""
+        return (
+            f"{len(self.servers)} server{plural} x {first.workers} workers, "
+            f"capacity {self.capacity}"
+        )
+
+    def start(self):
+        for server in self.servers:
+            print(
+                f"starting Odoo server {server.index}: {server.workers} HTTP "
+                f"workers, {self.args.max_cron_threads} cron workers, default "
+                f"limits, queue_job loaded server-wide, on {server.base_url} "
+                f"(log {server.log_file})",
+                flush=True,
+            )
+            with open(server.output_file, "ab") as output:
+                server.process = start_server(
+                    self.odoo, self.cluster, self.args, server, self.smtp, output
+                )
+        print(
+            f"queue_job: channels = {queue_job_channels(self.capacity)} "
+            f"({self.servers[0].config}); {self.servers[0].workers} HTTP workers "
+            f"per server, at least one more than the jobs it gets at once, so "
+            f"that the web client's requests find a free worker",
+            flush=True,
+        )
+        if self.proxy:
+            self.proxy.start([server.port for server in self.servers])
+            print(
+                f"round-robin proxy on {self.base_url} in front of the servers; "
+                f"the job runner sends the jobs to it, the client too",
+                flush=True,
+            )
+        self.monitor = Monitor([server.process for server in self.servers])
+        self.monitor.start()
+        for server in self.servers:
+            wait_ready(server.process, server.base_url, server.log_file)
+        settle(self.servers, self.logs())
+
+    def logs(self):
+        return [(server.log_file, server.log_offset) for server in self.servers]
+
+    def outputs(self):
+        return [(server.output_file, server.output_offset) for server in self.servers]
+
+    def masters(self):
+        return {server.process.pid: server.index for server in self.servers}
+
+    def stop(self):
+        if self.monitor:
+            self.monitor.running = False
+        for server in self.servers:
+            if server.process:
+                stop_server(server.process)
+        if self.proxy:
+            self.proxy.stop()
+
+
+class Proxy:
+    """A round-robin TCP proxy on loopback, the load balancer in front of
+    several servers: each connection goes to the next server."""
+
+    def __init__(self):
+        self.socket = socket.create_server((HOST, 0))
+        self.port = self.socket.getsockname()[1]
+        self.connections = []  # per server
+        self.loop = None
+        self.thread = None
+
+    def start(self, ports):
+        self.ports = ports
+        self.connections = [0] * len(ports)
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        asyncio.run_coroutine_threadsafe(
+            asyncio.start_server(self.handle, sock=self.socket), self.loop
+        ).result()
+
+    async def handle(self, reader, writer):
+        index = sum(self.connections) % len(self.ports)
+        self.connections[index] += 1
+        try:
+            upstream_reader, upstream_writer = await asyncio.open_connection(
+                HOST, self.ports[index]
+            )
+        except OSError:
+            writer.close()
+            return
+        await asyncio.gather(
+            self.pipe(reader, upstream_writer), self.pipe(upstream_reader, writer)
+        )
+        for stream in (writer, upstream_writer):
+            stream.close()
+
+    @staticmethod
+    async def pipe(reader, writer):
+        with contextlib.suppress(OSError):
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+            if writer.can_write_eof():
+                writer.write_eof()
+
+    def stop(self):
+        if self.loop:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+        self.socket.close()
 
 
 def stop_server(server):
@@ -424,11 +646,11 @@ def tail(path, lines=30):
 
 
 class Monitor(threading.Thread):
-    """Samples the server's processes: peak memory and CPU time per pid."""
+    """Samples the servers' processes: peak memory and CPU time per pid."""
 
-    def __init__(self, server):
+    def __init__(self, servers):
         super().__init__(daemon=True)
-        self.server = server
+        self.servers = servers
         self.stats = {}  # pid: {"cpu", "rss", "vms", "name"}
         self.samples = defaultdict(list)  # pid: [(epoch, CPU seconds)]
         self.running = True
@@ -436,15 +658,15 @@ class Monitor(threading.Thread):
     def run(self):
         import psutil
 
-        try:
-            master = psutil.Process(self.server.pid)
-        except psutil.Error:
-            return
-        while self.running and self.server.poll() is None:
-            try:
-                processes = [master, *master.children(recursive=True)]
-            except psutil.Error:
-                break
+        masters = []
+        for server in self.servers:
+            with contextlib.suppress(psutil.Error):
+                masters.append(psutil.Process(server.pid))
+        while self.running and any(s.poll() is None for s in self.servers):
+            processes = []
+            for master in masters:
+                with contextlib.suppress(psutil.Error):
+                    processes += [master, *master.children(recursive=True)]
             for process in processes:
                 try:
                     with process.oneshot():
@@ -480,7 +702,7 @@ def process_name(cmdline):
     return "odoo" if program.startswith("python") else program
 
 
-def settle(server, log_file, offset, quiet=10, limit=300):
+def settle(servers, logs, quiet=10, limit=300):
     """Wait until the scheduled actions due at start (all of them, in a
     fresh database) are done: none running and none started for ``quiet``
     seconds. A server running for months has no such burst."""
@@ -489,10 +711,18 @@ def settle(server, log_file, offset, quiet=10, limit=300):
     last_activity = started
     start = re.compile(r"Job '(.*)' \((\d+)\) starting")
     end = re.compile(r"Job '(.*)' \((\d+)\) (completed|server action #\d+ failed)")
-    with open(log_file, encoding="utf-8", errors="replace") as log:
-        log.seek(offset)
-        while time.monotonic() - started < limit and server.poll() is None:
-            for line in log.read().splitlines():
+    with contextlib.ExitStack() as stack:
+        files = []
+        for log_file, offset in logs:
+            log = stack.enter_context(
+                open(log_file, encoding="utf-8", errors="replace")
+            )
+            log.seek(offset)
+            files.append(log)
+        while time.monotonic() - started < limit and all(
+            server.process.poll() is None for server in servers
+        ):
+            for line in [line for log in files for line in log.read().splitlines()]:
                 found = start.search(line)
                 if found:
                     running[found[2]] = found[1]
@@ -937,16 +1167,35 @@ def describe(batch):
 
 
 class LogScan:
-    """What the server log says from ``offset``."""
+    """What the servers' logs say, each from its offset: ``logs`` is a list
+    of (log file, offset)."""
 
-    def __init__(self, log_file, offset):
-        try:
-            with open(log_file, encoding="utf-8", errors="replace") as log:
-                log.seek(offset)
-                lines = log.read().splitlines()
-        except OSError:
-            lines = []
+    def __init__(self, logs):
+        lines = []
+        self.server_of = {}  # pid: index of its server (1, 2, ...)
+        for index, (log_file, offset) in enumerate(logs, 1):
+            try:
+                with open(log_file, encoding="utf-8", errors="replace") as log:
+                    log.seek(offset)
+                    text = log.read().splitlines()
+            except OSError:
+                text = []
+            for line in text:
+                match = LOG_LINE.match(line)
+                if match:
+                    self.server_of.setdefault(int(match["pid"]), index)
+            lines += text
         self.kills, self.warnings, self.errors = [], [], []
+        # queue_job: each /queue_job/runjob request (pid, start, end, status,
+        # uuid), the failed jobs' tracebacks, the jobs put back in the queue,
+        # the requests for a job another worker had taken, where the job
+        # runner is active (pids).
+        self.job_requests = []
+        self.job_failures = []
+        self.requeued = []
+        self.refused = []
+        self.runner_ready = []
+        self.runner_not_started = []
         self.kinds = {}  # pid: WorkerHTTP / WorkerCron
         # job: [(pid, start, end)] of each run of its server action, and of
         # each pass (a worker's start to completed, up to 10 runs); epochs
@@ -1010,11 +1259,36 @@ class LogScan:
             key = (pid, found["id"])
             if key in started and started[key][3] >= RUNS_PER_PASS:
                 self.end_pass(started, key, when)
+        self.read_queue_job(match, pid, when)
         if match["level"] in ("ERROR", "CRITICAL"):
             error = [line, None]
             self.errors.append(error)
+            if match["logger"] == JOB_FAILED_LOGGER:
+                self.job_failures.append(error)
             return error
         return None
+
+    def read_queue_job(self, match, pid, when):
+        message = match["message"]
+        found = JOB_REQUEST.search(message)
+        if found:
+            seconds = float(found["sql"]) + float(found["other"])
+            self.job_requests.append(
+                (pid, when - seconds, when, int(found["status"]), found["uuid"])
+            )
+            return
+        found = JOB_REQUEUED.search(message)
+        if found:
+            self.requeued.append((pid, found["uuid"]))
+            return
+        found = JOB_REFUSED.search(message)
+        if found:
+            self.refused.append((pid, found["uuid"]))
+            return
+        if RUNNER_READY.search(message):
+            self.runner_ready.append(pid)
+        elif RUNNER_NOT_STARTED.search(message):
+            self.runner_not_started.append(pid)
 
 
 def epoch_of(stamp):
@@ -1043,8 +1317,8 @@ def report_requests(run, client, args):
             run.fail(f"{label} failed: {error[:200]}")
 
 
-def report_log(run, scan, log_file, monitor):
-    print(f"\n== server log ({log_file}) ==", flush=True)
+def report_log(run, scan, log_files, monitor):
+    print(f"\n== server log ({', '.join(map(str, log_files))}) ==", flush=True)
     print(
         f"  {len(scan.kills)} worker kills or requests stopped at a limit, "
         f"{len(scan.warnings)} warnings, {len(scan.errors)} ERROR lines, "
@@ -1068,7 +1342,74 @@ def report_log(run, scan, log_file, monitor):
             f"the server log shows {len(scan.kills)} worker kills or requests "
             "stopped at a limit"
         )
+    report_queue_jobs(run, scan, monitor)
     report_jobs(scan, monitor)
+
+
+def report_queue_jobs(run, scan, monitor):
+    """queue_job: where its runner is active, the jobs each server ran (time,
+    CPU, most at once), failed jobs, retries."""
+    runners = sorted({scan.server_of.get(pid, 0) for pid in scan.runner_ready})
+    print(
+        "  queue_job: job runner active in server "
+        + (", ".join(map(str, runners)) if runners else "NONE")
+        + f"; {len(scan.job_requests)} job requests (/queue_job/runjob), "
+        f"{len(scan.job_failures)} jobs failed, {len(scan.requeued)} retries "
+        f"(Re-queued dead job), {len(scan.refused)} requests for a job already "
+        f"taken or gone"
+    )
+    if scan.job_requests:
+        print(
+            f"    {'server':>6} {'jobs':>5} {'max s':>7} {'max CPU s':>9} "
+            f"{'total s':>8} {'at once':>7} {'HTTP errors':>11}"
+        )
+    by_server = defaultdict(list)
+    for request in scan.job_requests:
+        by_server[scan.server_of.get(request[0], 0)].append(request)
+    for index, requests in sorted(by_server.items()):
+        longest = max(end - start for _pid, start, end, _s, _u in requests)
+        cpus = [
+            monitor.cpu_between(pid, start, end)
+            for pid, start, end, _status, _uuid in requests
+        ]
+        cpus = [cpu for cpu in cpus if cpu is not None]
+        cpu = f"{max(cpus):9.1f}" if cpus else f"{'?':>9}"
+        total = sum(end - start for _pid, start, end, _s, _u in requests)
+        errors = sum(1 for request in requests if request[3] >= 400)
+        print(
+            f"    {index:>6} {len(requests):5d} {longest:7.1f} {cpu} {total:8.1f} "
+            f"{most_at_once(requests):7d} {errors:11d}"
+        )
+    for line, exception in scan.job_failures[:5]:
+        print(f"  JOB FAILED  {line[:300]}")
+        if exception:
+            print(f"              -> {exception[:300]}")
+    for pid, uuid in scan.requeued[:10]:
+        print(
+            f"  RETRY  server {scan.server_of.get(pid, '?')}: dead job {uuid} re-queued"
+        )
+    if scan.runner_not_started:
+        run.fail("queue_job's job runner did not start (channel capacity 0)")
+    elif not runners:
+        run.fail(
+            "queue_job's job runner never got ready (queue_job not loaded "
+            "server-wide, or not installed in the database)"
+        )
+    if scan.job_failures:
+        run.fail(f"{len(scan.job_failures)} queue_job jobs failed")
+
+
+def most_at_once(spans):
+    """The most spans (pid, start, end, ...) open at one moment."""
+    events = sorted(
+        [(span[1], 1) for span in spans] + [(span[2], -1) for span in spans],
+        key=lambda event: (event[0], event[1]),
+    )
+    most = current = 0
+    for _when, step in events:
+        current += step
+        most = max(most, current)
+    return most
 
 
 def report_jobs(scan, monitor):
@@ -1114,17 +1455,19 @@ def report_jobs(scan, monitor):
             )
 
 
-def report_processes(run, scan, monitor, output_file, output_offset):
+def report_processes(run, scan, monitor, outputs):
     print("\n== server processes (sampled every 0.5 s) ==", flush=True)
     print(
         f"  {'pid':>7} {'process':<16} {'CPU s':>8} {'peak RSS MB':>12} "
         f"{'peak VMS MB':>12}"
     )
-    master = run.figures.get("server_pid")
+    masters = run.figures.get("server_pids") or {}
     killed = {int(pid) for _l, line in scan.kills for pid in KILLED_PID.findall(line)}
     others = defaultdict(list)
     for pid, stat in sorted(monitor.stats.items()):
-        kind = scan.kinds.get(pid) or ("master" if pid == master else None)
+        kind = scan.kinds.get(pid) or (
+            f"master {masters[pid]}" if pid in masters else None
+        )
         if not kind:
             others[stat["name"]].append(stat)
             continue
@@ -1139,19 +1482,20 @@ def report_processes(run, scan, monitor, output_file, output_offset):
             f"{max(s['rss'] for s in stats) / 2**20:12.0f} "
             f"{max(s['vms'] for s in stats) / 2**20:12.0f}"
         )
-    try:
-        with open(output_file, encoding="utf-8", errors="replace") as output:
-            output.seek(output_offset)
-            lines = output.read().splitlines()
-    except OSError:
-        lines = []
-    crashes = sum(line.startswith("Traceback") for line in lines)
-    if crashes:
-        last = next((line for line in reversed(lines) if line.strip()), "")
-        print(
-            f"  the server's output ({output_file}) shows {crashes} tracebacks "
-            f"outside the log (a process dying at start), the last: {last[:200]}"
-        )
+    for output_file, output_offset in outputs:
+        try:
+            with open(output_file, encoding="utf-8", errors="replace") as output:
+                output.seek(output_offset)
+                lines = output.read().splitlines()
+        except OSError:
+            lines = []
+        crashes = sum(line.startswith("Traceback") for line in lines)
+        if crashes:
+            last = next((line for line in reversed(lines) if line.strip()), "")
+            print(
+                f"  the server's output ({output_file}) shows {crashes} tracebacks "
+                f"outside the log (a process dying at start), the last: {last[:200]}"
+            )
 
 
 def report_summary(run, args):
@@ -1194,19 +1538,170 @@ def report_summary(run, args):
         for failure in run.failures:
             print(f"  - {failure}")
     else:
-        print("\nOK: every request under the limit, invoiced, posted, no worker killed")
+        posted = ", posted" if "posting" in figures else ""
+        print(
+            f"\nOK: every request under the limit, invoiced{posted}, no worker "
+            "killed, no job failed"
+        )
 
 
-def report(run, client, monitor, args, logs):
-    log_file, log_offset, output_file, output_offset = logs
-    scan = LogScan(log_file, log_offset)
+def report(run, client, deployment, args):
+    scan = LogScan(deployment.logs())
     report_requests(run, client, args)
-    report_log(run, scan, log_file, monitor)
-    report_processes(run, scan, monitor, output_file, output_offset)
+    log_files = [log_file for log_file, _offset in deployment.logs()]
+    report_log(run, scan, log_files, deployment.monitor)
+    report_processes(run, scan, deployment.monitor, deployment.outputs())
     report_summary(run, args)
+    return scan
 
 
 # ----------------------------------------------------------------------
+# Scale-out: the month-end with more jobs at once, and more servers
+# ----------------------------------------------------------------------
+
+
+def configurations(args):
+    """(servers, HTTP workers per server, channel capacity) to measure: one
+    server per ``--scale`` capacity, then ``--servers`` servers sharing the
+    largest one. Each server keeps one HTTP worker more than the jobs it
+    gets at once (the proxy deals them out in turn), for the web client."""
+    found = [(1, capacity + 1, capacity) for capacity in args.scale]
+    if args.servers > 1:
+        capacity = max(args.scale)
+        found.append((args.servers, math.ceil(capacity / args.servers) + 1, capacity))
+    return found
+
+
+def invoice_lines(client, batch_id):
+    count, _seconds = client.call(
+        "account.move.line", "search_count",
+        [[["move_id.ppu_import_id", "=", batch_id], ["display_type", "=", "product"]]],
+        echo=False,
+    )  # fmt: skip
+    return count
+
+
+def measure(odoo, cluster, args, work_dir, smtp, configuration):
+    """One configuration of the scale-out: the month-end from a reset
+    database to ``invoiced`` (and posted with ``--post``); its figures."""
+    servers, workers, capacity = configuration
+    file_path = prepare(odoo, cluster, args, work_dir)
+    deployment = Deployment(odoo, cluster, args, smtp, servers, workers, capacity)
+    label = deployment.describe()
+    print(f"\n######## {label} ({JOB_CHANNEL}) ########", flush=True)
+    result = {"label": label, "workers": workers, "capacity": capacity}
+    result["servers"] = servers
+    try:
+        deployment.start()
+        client = Client(deployment.base_url, args.request_limit)
+        run = Run(client, args, file_path, smtp)
+        run.figures["server_pids"] = deployment.masters()
+        try:
+            client.authenticate()
+            batch = run.upload()
+            batch = run.invoice(batch)
+            result["lines"] = invoice_lines(client, batch["id"])
+            if args.post:
+                run.post(batch)
+        except (Failure, RpcError) as error:
+            run.fail(str(error))
+        time.sleep(1)  # the last log lines
+        scan = report(run, client, deployment, args)
+    finally:
+        deployment.stop()
+    figures = run.figures
+    checked = figures.get("batch_checked") or {}
+    result.update(
+        rows=checked.get("line_count"),
+        checked=figures.get("checked"),
+        invoicing=figures.get("invoicing") if "lines" in result else None,
+        posting=figures.get("posting"),
+        invoices=figures.get("invoices"),
+        jobs=len(scan.job_requests),
+        failed=len(scan.job_failures),
+        retries=len(scan.requeued),
+        failures=run.failures,
+    )
+    if deployment.proxy:
+        result["spread"] = deployment.proxy.connections
+    return result
+
+
+def rate(count, seconds):
+    return count / seconds if count and seconds else None
+
+
+def report_scale(results, args):
+    print("\n== scale-out: the month-end by jobs at once and servers ==")
+    print(
+        "  checking: rows / (upload click -> checked); invoicing: invoice lines "
+        'created / ("Create invoices"\n  click -> invoiced); ratio: to the '
+        f"first configuration; capacity: {JOB_CHANNEL}'s. HTTP workers:\n  per "
+        "server, one more than the jobs it runs at once, free for the web client."
+    )
+    head = (
+        f"  {'configuration':<34} {'HTTP w.':>7} {'rows':>7} {'check s':>8} "
+        f"{'rows/s':>7} {'ratio':>5} {'lines':>7} {'inv. s':>7} {'lines/s':>7} "
+        f"{'ratio':>5} {'jobs':>5} {'failed':>6} {'retries':>7}"
+    )
+    if args.post:
+        head += f" {'post s':>7}"
+    print(head)
+    base_check = base_invoice = None
+    for result in results:
+        check = rate(result["rows"], result["checked"])
+        invoice = rate(result.get("lines"), result["invoicing"])
+        base_check = base_check or check
+        base_invoice = base_invoice or invoice
+
+        def number(value, width, digits=0):
+            return f"{value:{width}.{digits}f}" if value else f"{'-':>{width}}"
+
+        line = (
+            f"  {result['label']:<34} {result['workers']:7d} "
+            f"{number(result['rows'], 7)} {number(result['checked'], 8, 1)} "
+            f"{number(check, 7)} "
+            f"{number(check and base_check and check / base_check, 5, 2)} "
+            f"{number(result.get('lines'), 7)} {number(result['invoicing'], 7, 1)} "
+            f"{number(invoice, 7)} "
+            f"{number(invoice and base_invoice and invoice / base_invoice, 5, 2)} "
+            f"{result['jobs']:5d} {result['failed']:6d} {result['retries']:7d}"
+        )
+        if args.post:
+            line += f" {number(result['posting'], 7, 1)}"
+        print(line)
+    for result in results:
+        if result.get("spread"):
+            print(
+                f"  {result['label']}: the proxy dealt "
+                + " / ".join(map(str, result["spread"]))
+                + " connections to the servers"
+            )
+    failures = [
+        f"{result['label']}: {failure}"
+        for result in results
+        for failure in result["failures"]
+    ]
+    if failures:
+        print(f"\nFAILED ({len(failures)}):")
+        for failure in failures:
+            print(f"  - {failure}")
+    else:
+        print(
+            "\nOK: every configuration invoiced, no request over the limit, "
+            "no worker killed, no job failed"
+        )
+    return 1 if failures else 0
+
+
+# ----------------------------------------------------------------------
+
+
+def capacities(text):
+    values = [int(value) for value in text.split(",") if value.strip()]
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError("a list of capacities >= 1, e.g. 1,2,4")
+    return values
 
 
 def main(argv=None):
@@ -1214,7 +1709,32 @@ def main(argv=None):
     parser.add_argument("--rows", type=int, default=30_000)
     parser.add_argument("--resellers", type=int, default=500)
     parser.add_argument("--customers", type=int, default=20, help="per reseller")
-    parser.add_argument("--workers", type=int, default=2, help="HTTP workers (2)")
+    parser.add_argument(
+        "--capacity",
+        type=int,
+        default=2,
+        help=f"queue_job jobs at once in {JOB_CHANNEL} (2)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        help="HTTP workers per server (--capacity + 1: one free for the web client)",
+    )
+    parser.add_argument(
+        "--servers",
+        type=int,
+        default=1,
+        help="Odoo servers sharing the database, behind a round-robin proxy (1); "
+        "with --scale: one more configuration, with the largest capacity",
+    )
+    parser.add_argument(
+        "--scale",
+        type=capacities,
+        help="measure the month-end to invoiced with these capacities, e.g. 1,2,4",
+    )
+    parser.add_argument(
+        "--post", action="store_true", help="with --scale: post the invoices too"
+    )
     parser.add_argument(
         "--max-cron-threads", type=int, default=2, help="cron workers (Odoo's 2)"
     )
@@ -1248,6 +1768,14 @@ def main(argv=None):
         help="keep the server running after the check, until Ctrl-C, and the dir",
     )
     args = parser.parse_args(argv)
+    if args.capacity < 1 or args.servers < 1:
+        parser.error("--capacity and --servers must be at least 1")
+    workers = args.workers or math.ceil(args.capacity / args.servers) + 1
+    if workers * args.servers <= args.capacity:
+        print(
+            f"note: {workers} HTTP workers per server for {args.capacity} jobs at "
+            "once: the web client may wait for a worker busy with a job"
+        )
 
     work_dir = Path(args.dir or tempfile.mkdtemp(prefix="ppu_prod_"))
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -1264,45 +1792,41 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, signal.default_int_handler)
 
     cluster = Cluster(work_dir)
-    server = smtp = monitor = None
+    deployment = smtp = None
     returncode = 2
     try:
         cluster.start(DB_NAME)
-        file_path = prepare(odoo, cluster, args, work_dir)
         smtp = SmtpSink()
         threading.Thread(target=smtp.serve_forever, daemon=True).start()
-        port = free_port()
-        base_url = f"http://{HOST}:{port}"
-        log_file = work_dir / "odoo-server.log"
-        log_offset = log_file.stat().st_size if log_file.exists() else 0
-        print(
-            f"starting Odoo: {args.workers} HTTP workers, {args.max_cron_threads} "
-            f"cron workers, default limits, on {base_url} (log {log_file})",
-            flush=True,
+        if args.scale:
+            results = []
+            for configuration in configurations(args):
+                results.append(
+                    measure(odoo, cluster, args, work_dir, smtp, configuration)
+                )
+                args.update = False  # once is enough
+            return report_scale(results, args)
+        file_path = prepare(odoo, cluster, args, work_dir)
+        deployment = Deployment(
+            odoo, cluster, args, smtp, args.servers, workers, args.capacity
         )
-        output_file = work_dir / "odoo-server.out"
-        output_offset = output_file.stat().st_size if output_file.exists() else 0
-        with open(output_file, "ab") as output:
-            server = start_server(odoo, cluster, args, port, log_file, smtp, output)
-        monitor = Monitor(server)
-        monitor.start()
-        wait_ready(server, base_url, log_file)
-        settle(server, log_file, log_offset)
-        client = Client(base_url, args.request_limit)
+        deployment.start()
+        client = Client(deployment.base_url, args.request_limit)
         run = Run(client, args, file_path, smtp)
-        run.figures["server_pid"] = server.pid
+        run.figures["server_pids"] = deployment.masters()
         try:
             client.authenticate()
             run.month_end()
         except (Failure, RpcError) as error:
             run.fail(str(error))
         time.sleep(1)  # the last log lines
-        logs = (log_file, log_offset, output_file, output_offset)
-        report(run, client, monitor, args, logs)
+        report(run, client, deployment, args)
         returncode = 1 if run.failures else 0
         if args.keep:
-            print(f"\nOdoo serves {base_url} (admin/admin); Ctrl-C stops it.")
-            server.wait()
+            print(
+                f"\nOdoo serves {deployment.base_url} (admin/admin); Ctrl-C stops it."
+            )
+            deployment.servers[0].process.wait()
     except Failure as error:
         print(f"check not run: {error}")
     except KeyboardInterrupt:
@@ -1310,10 +1834,8 @@ def main(argv=None):
         returncode = 130
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # let the cleanup finish
-        if monitor:
-            monitor.running = False
-        if server:
-            stop_server(server)
+        if deployment:
+            deployment.stop()
         if smtp:
             smtp.shutdown()
         try:
