@@ -12,7 +12,7 @@ draft invoices of a month exactly as ``scripts/benchmark_import.py`` does
 (its resellers, subscriptions and Sophos .xlsx of ``--rows`` rows: 100 000
 rows are 500 invoices and about 90 000 lines), through the import wizard and
 "Create invoices", and commits them. Every run then times, on those drafts
-(or the first ``--invoices``), as the accountant and the scheduled actions
+(or the first ``--invoices``), as the accountant and queue_job's workers
 would run them in the server:
 
 1. the invoice list's "Confirm Entries" dialog (``validate.account.move``:
@@ -21,15 +21,19 @@ would run them in the server:
    it posts at once up to 2 000 lines of PPU invoices and queues more for
    the background (``--inline``: Odoo's ``_post`` of them all in the
    request instead);
-3. ``--post-runs`` calls (-1: all) of the scheduled action "Sophos PPU:
-   post invoices" (``_ppu_cron_post``: about 2 000 lines of invoices each);
-4. ``--send-runs`` runs (-1: all) of "Send invoices automatically"
-   (``_cron_account_move_send``: 20 invoices, their PDFs by wkhtmltopdf and
-   their statement e-mails);
+3. ``--post-runs`` posting jobs (-1: all; ``_ppu_job_post``: about 2 000
+   lines of invoices each), then the final job that notifies the accountant
+   once they are all done;
+4. ``--send-runs`` sending jobs (-1: all; ``_ppu_job_send_statements``:
+   ``STATEMENTS_PER_JOB`` invoices, their PDFs by wkhtmltopdf and their
+   statement e-mails);
 
 printing for each the seconds, the CPU seconds of the Odoo process (what a
 worker's 60 s limit counts) and of wkhtmltopdf, and the SQL queries, then
-rolls everything back, so that runs compare the very same work.
+rolls everything back, so that runs compare the very same work. The jobs run
+here one after the other, each loaded from the database and run as the user
+who enqueued it, as queue_job's runner does; in the server, the channel
+``root.sophos_ppu`` runs as many at once as its capacity allows.
 ``--profile FILE`` writes the cProfile statistics of the click
 (``--profile-step``: or of the first post or send run).
 """
@@ -108,13 +112,21 @@ def update(odoo, cluster):
 
 
 def settle(env, batch):
-    """Run the import's scheduled actions until ``batch`` has no background
-    work left (the import may do its work inline or in the background)."""
+    """Run the import's background work (its queue_job jobs, and its
+    scheduled actions if it has any) until ``batch`` has no background work
+    left (the import may do its work inline or in the background)."""
     crons = env["ir.cron"].search([("model_id.model", "=", batch._name)])
+    Jobs = env["queue.job"].sudo()
     for _run in range(100_000):
         batch.invalidate_recordset(["state"])
         if batch.state not in RUNNING:
             return
+        for job in Jobs.search(
+            [("state", "=", "pending"), ("model_name", "=", batch._name)],
+            order="id",
+        ):
+            perform_job(env, job.uuid)
+            env.cr.commit()
         for cron in crons:
             cron.method_direct_trigger()
             env.cr.commit()
@@ -191,30 +203,64 @@ def profiled_call(call, env, path):
     profile.dump_stats(path)
 
 
-def timed_runs(name, call, Move, queue, cr, runs, profile=None):
-    """Time ``runs`` calls (all that the queue needs if negative) of a scheduled
-    action's method working off the moves whose ``queue`` field is set; the
-    first one under cProfile when ``profile`` is a path."""
-    total = seconds = cpu = 0
-    for run_number in range(runs if runs >= 0 else 100_000):
-        waiting = Move.search_count([(queue, "!=", False)])
-        if not waiting:
+def perform_job(env, uuid):
+    """Run one stored job as queue_job's runner does: loaded from the
+    database (as the user who enqueued it), marked done, the jobs that
+    waited for it released."""
+    from odoo.addons.queue_job.job import Job
+
+    job = Job.load(env, uuid)
+    job.set_started()
+    job.store()
+    job.perform()
+    env.flush_all()
+    job.set_done()
+    job.store()
+    env.flush_all()
+    job.enqueue_waiting()
+    return job
+
+
+def timed_jobs(name, env, methods, runs, profile=None):
+    """Time ``runs`` (all if negative) pending jobs of ``methods``, and the
+    jobs they release; the first one under cProfile when ``profile`` is a
+    path."""
+    cr = env.cr
+    Jobs = env["queue.job"].sudo()
+    total = seconds = cpu = count = 0
+    for _run in range(runs if runs >= 0 else 100_000):
+        record = Jobs.search(
+            [("state", "=", "pending"), ("method_name", "in", methods)],
+            order="id",
+            limit=1,
+        )
+        if not record:
             break
-        with Step(f"{name} run {run_number + 1}", cr) as step:
-            profiled_call(call, Move.env, not run_number and profile)
-        done = waiting - Move.search_count([(queue, "!=", False)])
+        # The final job notifies about the invoices the others posted.
+        done = len(record.records) if record.method_name != "_ppu_job_posted" else 0
+        with Step(f"{name} job {count + 1}", cr, record.method_name) as step:
+            profiled_call(
+                functools.partial(perform_job, env, record.uuid),
+                env,
+                not count and profile,
+            )
+        waiting = Jobs.search_count(
+            [("state", "in", ("pending", "wait_dependencies"))]
+            + [("method_name", "in", methods)]
+        )
         print(
             f"  {done} invoices: {step.seconds / max(done, 1):.2f} s, "
-            f"cpu {step.cpu / max(done, 1):.2f} s each, "
-            f"{waiting - done} waiting",
+            f"cpu {step.cpu / max(done, 1):.2f} s each, {waiting} jobs waiting",
             flush=True,
         )
+        count += 1
         total += done
         seconds += step.seconds
         cpu += step.cpu
-    if total:
+    if count:
         print(
-            f"{name}: {total} invoices in {seconds:.1f} s (cpu {cpu:.1f} s)",
+            f"{name}: {count} jobs ({total} invoices) in {seconds:.1f} s "
+            f"(cpu {cpu:.1f} s)",
             flush=True,
         )
 
@@ -278,23 +324,18 @@ def run(args):
                 f"(in {spent['seconds']:.3f} s)",
                 flush=True,
             )
-            # As the scheduled actions run: as OdooBot (superuser).
-            Move = api.Environment(cr, SUPERUSER_ID, {})["account.move"]
-            timed_runs(
+            # As queue_job's runner runs them: each job as its own user.
+            timed_jobs(
                 "post",
-                Move._ppu_cron_post,
-                Move,
-                "ppu_posting_data",
-                cr,
+                env,
+                ["_ppu_job_post", "_ppu_job_posted"],
                 args.post_runs,
                 profile["post"],
             )
-            timed_runs(
+            timed_jobs(
                 "send",
-                functools.partial(Move._cron_account_move_send, job_count=20),
-                Move,
-                "sending_data",
-                cr,
+                env,
+                ["_ppu_job_send_statements"],
                 args.send_runs,
                 profile["send"],
             )
@@ -318,17 +359,17 @@ def main(argv=None):
         "--update", action="store_true", help="update the addon in a kept --dir"
     )
     parser.add_argument(
-        "--post-runs", type=int, default=3, help="calls of the posting (-1: all)"
+        "--post-runs", type=int, default=3, help="posting jobs to run (-1: all)"
     )
     parser.add_argument(
-        "--send-runs", type=int, default=1, help="runs of the sending (-1: all)"
+        "--send-runs", type=int, default=1, help="sending jobs to run (-1: all)"
     )
     parser.add_argument("--profile", help="write cProfile stats of one step")
     parser.add_argument(
         "--profile-step",
         choices=["click", "post", "send"],
         default="click",
-        help="the step --profile profiles (post, send: their first run)",
+        help="the step --profile profiles (post, send: their first job)",
     )
     parser.add_argument(
         "--dir", help="cluster directory, kept for the next run (else a temporary one)"

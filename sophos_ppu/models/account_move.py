@@ -4,7 +4,7 @@ import subprocess
 from collections import defaultdict
 
 from odoo import api, fields, models
-from odoo.tools import float_is_zero, formatLang
+from odoo.tools import SQL, float_is_zero, formatLang
 
 from odoo.addons.base.models.ir_actions_report import _get_wkhtmltopdf_bin
 
@@ -13,6 +13,10 @@ from .billing_guard import refuse_untrusted
 #: Invoices whose statement (PDF and e-mail) one run of Odoo's sending
 #: scheduled action makes at most.
 STATEMENTS_PER_RUN = 5
+#: Invoices whose statement one sending job (queue_job unit) makes: a few
+#: seconds each, so that a job stays far from a worker's limits and a
+#: month's statements spread over every worker of the channel.
+STATEMENTS_PER_JOB = 5
 #: Internal users who deal with the import; portal resellers never see it.
 PPU_STAFF = "sophos_ppu.group_ppu_operations,account.group_account_invoice"
 #: Fields of an invoice that none of its lines depends on (review flag,
@@ -99,6 +103,8 @@ class AccountMove(models.Model):
             lambda move: move.state == "draft" and not move.invoice_date
         ).invoice_date = fields.Date.context_today(self)
         posted = super()._post(soft=soft)
+        # Posted, by hand or by a posting job: it no longer waits for one.
+        posted.filtered("ppu_posting_data")._ppu_set_posting_data(False)
         posted._ppu_queue_statements()
         return posted
 
@@ -110,16 +116,16 @@ class AccountMove(models.Model):
         )
 
     def _ppu_queue_statements(self):
-        """Queue the consumption statement of the PPU invoices just posted, as
-        Odoo's "Send" of several invoices does: ``sending_data`` names who
-        sends, and the scheduled action "Send invoices automatically"
-        (``_cron_account_move_send``) renders the PDF and the e-mail in the
-        background, a few invoices per transaction, with the statement template
-        (``_get_mail_template``). Posting a month of invoices in one click
-        stays a short request.
+        """Queue the consumption statement of the PPU invoices just posted:
+        ``sending_data`` names who sends, as Odoo's "Send" of several
+        invoices does, and queue_job units of ``STATEMENTS_PER_JOB`` invoices
+        (``_ppu_job_send_statements``, channel ``root.sophos_ppu``) render
+        the PDFs and the e-mails in the background, in parallel, as the user
+        who posted. Posting a month of invoices in one click stays a short
+        request, and the statements go out within minutes.
 
         An invoice already sent (``is_move_sent``: set when Odoo's sending
-        made its PDF, by this queue or by "Send") is not queued again when it
+        made its PDF, by these jobs or by "Send") is not queued again when it
         is reset to draft and posted again: the reseller has its statement,
         and the accountant sends a corrected one with "Send"."""
         moves = self._ppu_statement_moves().filtered(
@@ -133,14 +139,86 @@ class AccountMove(models.Model):
                 "author_partner_id": self.env.user.partner_id.id,
             }
         )
-        self.env.ref("account.ir_cron_account_move_send")._trigger()
+        moves = moves.sorted("id")
+        for start in range(0, len(moves), STATEMENTS_PER_JOB):
+            chunk = moves[start : start + STATEMENTS_PER_JOB]
+            chunk.with_delay(
+                description=self.env._(
+                    "Sophos PPU: send %(count)s statements", count=len(chunk)
+                )
+            )._ppu_job_send_statements()
+
+    def _ppu_job_send_statements(self):
+        """A sending unit: Odoo's sending (``_generate_and_send_invoices``,
+        what its scheduled action ``_cron_account_move_send`` does) of these
+        invoices' statements, then wake Odoo's mail queue for any e-mail that
+        waits in it. An invoice reset to draft (it left the queue) or already
+        sent is skipped."""
+        moves = self._ppu_lock_sendable()
+        if moves:
+            self.env["account.move.send"]._generate_and_send_invoices(
+                moves, from_cron=True
+            )
+            failed = moves.filtered(
+                lambda move: move.sending_data and move.sending_data.get("error")
+            )
+            if failed:
+                # Each one says why in its chatter (Odoo's _hook_if_errors).
+                failed._ppu_set_sending_data(False)
+                self._ppu_notify_not_sent(failed)
+        self.env.ref("mail.ir_cron_mail_scheduler_action")._trigger()
+
+    def _ppu_lock_sendable(self):
+        """These invoices still waiting for their statement, locked until the
+        job's transaction ends. One that another process is sending right
+        now (Odoo's sending scheduled action) is waited for, then found sent:
+        the job's snapshot is older than that change, so PostgreSQL refuses
+        the lock and queue_job runs the job again on a fresh snapshot."""
+        if not self:
+            return self
+        self.flush_recordset(["sending_data", "state", "is_move_sent"])
+        self.env.execute_query(
+            SQL(
+                "SELECT id FROM account_move WHERE id IN %s FOR NO KEY UPDATE",
+                tuple(self.ids),
+            )
+        )
+        self.invalidate_recordset(["sending_data", "state", "is_move_sent"])
+        return self.exists().filtered(
+            lambda move: move.state == "posted"
+            and move.sending_data
+            and not move.sending_data.get("error")
+            and not move.is_move_sent
+        )
+
+    def _ppu_notify_not_sent(self, failed):
+        self.env.user.partner_id._bus_send(
+            "account_notification",
+            {
+                "type": "warning",
+                "title": self.env._("Statements not sent"),
+                "message": self.env._(
+                    "%(count)s statements could not be sent: each invoice says "
+                    "why in its chatter.",
+                    count=len(failed),
+                ),
+                "action_button": {
+                    "name": self.env._("Open"),
+                    "action_name": self.env._("Statements not sent"),
+                    "model": "account.move",
+                    "res_ids": failed.ids,
+                },
+            },
+        )
 
     @api.model
     def _cron_account_move_send(self, job_count=10):
-        # Odoo's scheduled action sends 20 invoices per run; a PDF of a month
-        # of consumption takes seconds, and 20 of them came near a prefork
-        # cron worker's 120 s per run (a worker killed there sends nothing
-        # and the run is tried again). Smaller runs, retriggered at once.
+        # The statements go out by the jobs above; Odoo's scheduled action
+        # (daily, or woken by an accountant's "Send") is their safety net.
+        # It sends 20 invoices per run; a PDF of a month of consumption takes
+        # seconds, and 20 of them came near a prefork cron worker's 120 s per
+        # run (a worker killed there sends nothing and the run is tried
+        # again). Smaller runs, retriggered at once.
         return super()._cron_account_move_send(
             job_count=min(job_count, STATEMENTS_PER_RUN)
         )

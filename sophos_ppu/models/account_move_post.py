@@ -1,6 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """Posting a month of PPU invoices: in the background beyond a few thousand
-lines.
+lines, as queue_job units that several workers run at once.
 
 Odoo posts with its own ``_post``: every invoice's lines are synchronised
 again (taxes, payment terms, balance) on each write, about 0.2 to 0.5 s of
@@ -8,35 +8,43 @@ CPU per PPU invoice of 180 lines, so a month (500 invoices, 90 000 lines)
 takes minutes, far beyond a request's limits (60 s of CPU, 120 s). The
 invoice list's "Confirm Entries" (``validate.account.move``) posts a
 selection holding up to ``PPU_POST_INLINE_LINES`` lines of PPU invoices at
-once, as Odoo does. Beyond, it posts the other moves at once and queues the
-PPU invoices (``ppu_posting_data``: who confirmed, and whether future dates
-are forced) for the scheduled action "Sophos PPU: post invoices", which
-posts them with Odoo's ``_post``, as the user who confirmed them, whole
-invoices of about ``POST_CHUNK_LINES`` lines per call, each call in its own
-transaction, and tells Odoo's scheduler what remains. An invoice that Odoo
-refuses to post says why in its chatter and leaves the queue; the user is
-notified when the queue is done. Posting queues the statements
-(``account_move._ppu_queue_statements``) as usual.
+once, as Odoo does. Beyond, it posts the other moves at once and hands the
+PPU invoices to queue_job, in the channel ``root.sophos_ppu``
+(``data/queue_job_posting_data.xml``):
+
+1. ``_ppu_queue_posting``: marks the invoices (``ppu_posting_data``) and
+   enqueues one graph: a group of units of whole invoices of about
+   ``POST_JOB_LINES`` lines, then, when every unit is done, one final job;
+2. ``_ppu_job_post`` (a unit, its own transaction, any worker): posts its
+   invoices that are still drafts waiting in the queue with Odoo's
+   ``_post``; an invoice Odoo refuses says why in its chatter and stays a
+   draft; posting clears the mark and queues the statements
+   (``account_move._ppu_queue_statements``);
+3. ``_ppu_job_posted`` (the final job): notifies the accountant once, with
+   the invoices Odoo refused, and clears their mark.
+
+Every job runs as the user who enqueued it (queue_job stores the user with
+the job, ``queue.job.user_id``): the accountant who confirmed. Nothing is
+taken from ``ppu_posting_data``, which an accountant can write on a draft:
+it is only the mark of an invoice waiting in the queue.
 """
 
 import logging
 
 from markupsafe import Markup
 
-from odoo import api, fields, models
+from odoo import fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from .cron_run import CronRun
+from odoo.addons.queue_job.delay import group
 
 _logger = logging.getLogger(__name__)
 
 #: Lines of PPU invoices that "Confirm Entries" posts in the request.
 PPU_POST_INLINE_LINES = 2000
-#: Lines of whole invoices posted per call of the scheduled action.
-POST_CHUNK_LINES = 2000
-# This worker's current run of the scheduled action.
-_run = CronRun()
+#: Lines of whole invoices that one posting unit (one job) posts.
+POST_JOB_LINES = 2000
 
 
 class AccountMove(models.Model):
@@ -45,8 +53,7 @@ class AccountMove(models.Model):
     ppu_posting_data = fields.Json(
         copy=False,
         readonly=True,
-        help="Set while the invoice waits to be posted in the background: "
-        "who confirmed it.",
+        help="Set while the invoice waits to be posted in the background.",
     )
 
     def _ppu_lines_count(self):
@@ -56,11 +63,45 @@ class AccountMove(models.Model):
         return self.env["account.move.line"].search_count([("move_id", "in", self.ids)])
 
     def _ppu_queue_posting(self, soft=True):
-        """Queue these drafts for the scheduled action to post them."""
-        self._ppu_set_posting_data(
-            {"user_id": self.env.uid, "soft": soft, "total": len(self)}
+        """Mark these drafts and enqueue their posting: units of about
+        POST_JOB_LINES lines that run in parallel, then the notification.
+        The jobs run as the current user."""
+        self._ppu_set_posting_data(True)
+        units = [
+            chunk.delayable(
+                description=self.env._(
+                    "Sophos PPU: post %(count)s invoices", count=len(chunk)
+                )
+            )._ppu_job_post(soft=soft)
+            for chunk in self._ppu_posting_chunks()
+        ]
+        final = self.delayable(
+            description=self.env._(
+                "Sophos PPU: notify %(user)s that the invoices are posted",
+                user=self.env.user.name,
+            )
+        )._ppu_job_posted()
+        group(*units).on_done(final).delay()
+
+    def _ppu_posting_chunks(self):
+        """These moves in order, cut into chunks of whole moves of about
+        POST_JOB_LINES lines (at least one move each)."""
+        counts = dict(
+            self.env["account.move.line"]._read_group(
+                [("move_id", "in", self.ids)], ["move_id"], ["__count"]
+            )
         )
-        self.env.ref("sophos_ppu.ir_cron_ppu_post_invoices")._trigger()
+        chunks, chunk, lines = [], self.browse(), 0
+        for move in self.sorted("id"):
+            count = counts.get(move, 0)
+            if chunk and lines + count > POST_JOB_LINES:
+                chunks.append(chunk)
+                chunk, lines = self.browse(), 0
+            chunk |= move
+            lines += count
+        if chunk:
+            chunks.append(chunk)
+        return chunks
 
     def _ppu_set_posting_data(self, value):
         # A field no line depends on (see LINE_NEUTRAL_FIELDS).
@@ -68,134 +109,109 @@ class AccountMove(models.Model):
             {"ppu_posting_data": value}
         )
 
-    @api.model
-    def _ppu_cron_post(self):
-        """Post the next chunk of queued invoices and report what remains:
-        Odoo calls again at once, up to ten times per run; past its budget,
-        a run hands over to a fresh one (with a fresh CPU limit)."""
-        _run.begin()
-        chunk = self._ppu_next_posting_chunk()
-        if chunk:
-            self._ppu_post_chunk(chunk)
-        waiting = self.search([("ppu_posting_data", "!=", False)]) - chunk
-        waiting_users = {move.ppu_posting_data.get("user_id") for move in waiting}
-        for user_id, moves in chunk.grouped(
-            lambda move: move.ppu_posting_data.get("user_id")
-        ).items():
-            if user_id not in waiting_users:
-                self._ppu_notify_posted(user_id, moves[:1].ppu_posting_data["total"])
-        chunk._ppu_set_posting_data(False)
-        cron = self.env.ref("sophos_ppu.ir_cron_ppu_post_invoices")
-        _run.report(cron, done=len(chunk), remaining=len(waiting))
+    def _ppu_job_post(self, soft=True):
+        """A posting unit: post, as the job's user, these moves that are
+        still drafts waiting in the queue (not posted by hand meanwhile),
+        with Odoo's ``_post``; the moves Odoo refuses say why and stay
+        marked for the final job to report."""
+        moves = self._ppu_lock_waiting()
+        for company, company_moves in moves.grouped("company_id").items():
+            company_moves.with_company(company)._ppu_post_or_explain(soft)
+        _logger.info("Posting in the background: %s invoices to post", len(moves))
 
-    @api.model
-    def _ppu_next_posting_chunk(self):
-        """The oldest queued moves up to POST_CHUNK_LINES lines (at least one
-        move), locked for this transaction; moves that a user is changing
-        right now wait for the next call."""
-        self.env["account.move"].flush_model(["ppu_posting_data"])
-        rows = self.env.execute_query(
+    def _ppu_lock_waiting(self):
+        """These moves still waiting to be posted, locked until this job's
+        transaction ends (a second click's job waits, then finds them
+        posted)."""
+        if not self:
+            return self
+        self.flush_recordset(["ppu_posting_data", "state"])
+        self.env.execute_query(
             SQL(
-                """
-                SELECT move.id,
-                       (SELECT count(*) FROM account_move_line line
-                         WHERE line.move_id = move.id)
-                  FROM account_move move
-                 WHERE move.ppu_posting_data IS NOT NULL
-                 ORDER BY move.id
-                 LIMIT 500
-                   FOR NO KEY UPDATE OF move SKIP LOCKED
-                """
+                "SELECT id FROM account_move WHERE id IN %s FOR NO KEY UPDATE",
+                tuple(self.ids),
             )
         )
-        ids, lines = [], 0
-        for move_id, count in rows:
-            if ids and lines + count > POST_CHUNK_LINES:
-                break
-            ids.append(move_id)
-            lines += count
-        return self.browse(ids)
+        self.invalidate_recordset(["ppu_posting_data", "state"])
+        return self.exists().filtered(
+            lambda move: move.state == "draft" and move.ppu_posting_data
+        )
 
-    def _ppu_post_chunk(self, chunk):
-        """Post the drafts of ``chunk`` with Odoo's ``_post``, as the users
-        who confirmed them; the moves Odoo refuses say why."""
-        failed = self.browse()
-        groups = chunk.filtered(lambda move: move.state == "draft").grouped(
-            lambda move: (
-                move.ppu_posting_data.get("user_id"),
-                move.ppu_posting_data.get("soft", True),
-                move.company_id,
-            )
-        )
-        for (user_id, soft, company), moves in groups.items():
-            user = self.env["res.users"].browse(user_id).exists()
-            if not user.active:
-                user = self.env.user
-            moves = moves.with_user(user).with_company(company)
+    def _ppu_post_or_explain(self, soft):
+        """Post these moves together; if Odoo refuses, one by one, and the
+        moves it refuses say why in their chatter."""
+        try:
+            with self.env.cr.savepoint():
+                self._post(soft=soft)
+            return
+        except UserError:
+            pass
+        for move in self:
             try:
                 with self.env.cr.savepoint():
-                    moves._post(soft=soft)
-            except UserError:
-                for move in moves:
-                    try:
-                        with self.env.cr.savepoint():
-                            move._post(soft=soft)
-                    except UserError as error:
-                        failed |= move
-                        move.sudo().message_post(
-                            body=Markup("%s<br/>%s")
-                            % (
-                                self.env._("This invoice could not be posted:"),
-                                error.args[0] if error.args else str(error),
-                            )
-                        )
-        if failed:
-            _logger.info("Posting in the background refused %s", failed)
-            for user_id, moves in failed.grouped(
-                lambda move: move.ppu_posting_data.get("user_id")
-            ).items():
-                self._ppu_notify_failed(user_id, moves)
+                    move._post(soft=soft)
+            except UserError as error:
+                move.sudo().message_post(
+                    body=Markup("%s<br/>%s")
+                    % (
+                        self.env._("This invoice could not be posted:"),
+                        error.args[0] if error.args else str(error),
+                    )
+                )
 
-    def _ppu_notify_posted(self, user_id, total):
-        user = self.env["res.users"].browse(user_id).exists()
-        if user:
-            env = self.with_context(lang=user.lang).env
-            user._bus_send(
-                "simple_notification",
-                {
-                    "type": "success",
-                    "title": env._("Invoices posted"),
-                    "message": env._(
-                        "The %(count)s invoices you confirmed are posted; their "
-                        "statements are being sent.",
-                        count=total,
-                    ),
-                },
-            )
+    def _ppu_job_posted(self):
+        """The final job, once every unit is done: notify the job's user (who
+        confirmed) once, and take the moves Odoo refused out of the
+        queue."""
+        moves = self.exists()
+        refused = moves.filtered(
+            lambda move: move.state == "draft" and move.ppu_posting_data
+        )
+        refused._ppu_set_posting_data(False)
+        posted = moves.filtered(lambda move: move.state == "posted")
+        if refused:
+            _logger.info("Posting in the background refused %s", refused)
+            self._ppu_notify_refused(len(posted), len(self), refused)
+        else:
+            self._ppu_notify_posted(len(posted))
 
-    def _ppu_notify_failed(self, user_id, moves):
-        user = self.env["res.users"].browse(user_id).exists()
-        if user:
-            env = self.with_context(lang=user.lang).env
-            user.partner_id._bus_send(
-                "account_notification",
-                {
-                    "type": "warning",
-                    "sticky": True,
-                    "title": env._("Invoices not posted"),
-                    "message": env._(
-                        "%(count)s invoices could not be posted: each one says "
-                        "why in its chatter.",
-                        count=len(moves),
-                    ),
-                    "action_button": {
-                        "name": env._("Open"),
-                        "action_name": env._("Invoices not posted"),
-                        "model": "account.move",
-                        "res_ids": moves.ids,
-                    },
+    def _ppu_notify_posted(self, count):
+        self.env.user._bus_send(
+            "simple_notification",
+            {
+                "type": "success",
+                "title": self.env._("Invoices posted"),
+                "message": self.env._(
+                    "The %(count)s invoices you confirmed are posted; their "
+                    "statements are being sent.",
+                    count=count,
+                ),
+            },
+        )
+
+    def _ppu_notify_refused(self, posted, total, refused):
+        self.env.user.partner_id._bus_send(
+            "account_notification",
+            {
+                "type": "warning",
+                "sticky": True,
+                "title": self.env._("Invoices not posted"),
+                "message": self.env._(
+                    "%(posted)s of the %(total)s invoices you confirmed are "
+                    "posted; %(count)s could not be posted: each one says why "
+                    "in its chatter.",
+                    posted=posted,
+                    total=total,
+                    count=len(refused),
+                ),
+                "action_button": {
+                    "name": self.env._("Open"),
+                    "action_name": self.env._("Invoices not posted"),
+                    "model": "account.move",
+                    "res_ids": refused.ids,
                 },
-            )
+            },
+        )
 
 
 class ValidateAccountMove(models.TransientModel):
