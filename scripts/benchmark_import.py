@@ -255,18 +255,30 @@ def profiled(enabled):
 
 
 def run_background(env, batch):
-    """Run the batch's background job as Odoo's cron worker does (the
-    scheduled action's method, a commit per chunk) until it ends.
-    :returns: the number of chunks run."""
-    Import = env["sophos.ppu.import"]
-    chunks = 0
+    """Run the batch's queue jobs one after the other as one queue_job worker
+    does (its controller: the job performed, marked done, its dependents
+    enqueued, a commit per job) until the batch's run ends.
+    :returns: the number of jobs run."""
+    from odoo.addons.queue_job.job import Job
+
+    Queue = env["queue.job"].sudo()
+    jobs = 0
     while True:
         env.invalidate_all()
         if batch.state not in ("importing", "invoicing"):
-            return chunks
-        Import._ppu_run_jobs()
+            return jobs
+        record = Queue.search([("state", "=", "pending")], order="id", limit=1)
+        if not record:
+            raise RuntimeError(f"{batch.name} is {batch.state} with no job left")
+        job = Job.load(env, record.uuid)
+        job.set_started()
+        job.perform()
+        job.set_done()
+        job.store()
+        env.flush_all()
+        job.enqueue_waiting()
         env.cr.commit()
-        chunks += 1
+        jobs += 1
 
 
 class Phase:

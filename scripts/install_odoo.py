@@ -22,7 +22,10 @@ branch of https://github.com/odoo/odoo into ``.odoo/`` of this repository:
 
 Then, wherever Odoo is importable, it installs the OCA addons that the addon
 depends on, pinned in ``requirements-odoo.txt`` (they require the ``odoo``
-distribution, which only an installed Odoo satisfies).
+distribution, which only an installed Odoo satisfies). An Odoo 18.0 tree
+older than ``odoo.api.private`` (which queue_job uses) gets it from
+``scripts/odoo_api_private.py``, imported at start-up through a ``.pth``
+file.
 
 Without ``--src`` and without access to GitHub it prints one line and exits
 0, so that the rest of ``make install`` goes on; a ``--src`` that is not an
@@ -35,6 +38,7 @@ import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 from pathlib import Path
 
@@ -211,12 +215,32 @@ def main(argv=None):
     return install_oca_addons()
 
 
+def has_api_private():
+    return (
+        subprocess.run(
+            [sys.executable, "-c", "import odoo.api; odoo.api.private"],
+            capture_output=True,
+        ).returncode
+        == 0
+    )
+
+
+def add_api_private():
+    """Give an older Odoo 18.0 ``odoo.api.private`` (see its module)."""
+    site = Path(sysconfig.get_paths()["purelib"])
+    shutil.copy(REPO / "scripts" / "odoo_api_private.py", site)
+    (site / "odoo_api_private.pth").write_text("import odoo_api_private\n")
+    print("This Odoo 18.0 tree predates odoo.api.private: added for queue_job.")
+
+
 def install_oca_addons():
     try:
         oca_addons()
     except subprocess.CalledProcessError as error:
         print(f"Installing the OCA addons failed: {error}")
         return 1
+    if not has_api_private():
+        add_api_private()
     if not importable():
         print("Installing the OCA addons made 'import odoo' fail.")
         return 1

@@ -33,10 +33,10 @@ def run(args):
         registry = open_registry(odoo, cluster)
         Import = registry["sophos.ppu.import"]
         if args.invoices:
-            groups = Import._ppu_invoice_groups
-            Import._ppu_invoice_groups = lambda self: dict(
-                list(groups(self).items())[: args.invoices]
-            )
+            parts = Import._ppu_invoice_parts
+            Import._ppu_invoice_parts = lambda self, rows: parts(self, rows)[
+                : args.invoices
+            ]
         for _run in range(args.repeat):
             with registry.cursor() as cr:
                 env = api.Environment(cr, SUPERUSER_ID, {})

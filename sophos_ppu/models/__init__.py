@@ -9,10 +9,10 @@ from . import res_partner
 from . import sale_order
 from . import sale_order_line
 from . import sophos_ppu_import
+from . import sophos_ppu_import_line
 from . import sophos_ppu_import_check
 from . import sophos_ppu_import_invoice
 from . import sophos_ppu_import_job
-from . import sophos_ppu_import_line
 from . import sophos_ppu_import_progress
 from . import account_move
 from . import account_move_post

@@ -103,6 +103,12 @@ class SophosPpuImport(models.Model):
         "rolled back.",
     )
     # Background work (sophos_ppu_import_job.py): what runs now and how far.
+    job_kind = fields.Selection(
+        [("import", "Import"), ("check", "Check"), ("invoice", "Invoicing")],
+        string="Run",
+        readonly=True,
+        copy=False,
+    )
     job_step = fields.Selection(
         [
             ("read", "Reading the file"),
@@ -110,14 +116,28 @@ class SophosPpuImport(models.Model):
             ("check", "Checking the rows again"),
             ("learn", "Recording End User Identifiers"),
             ("invoice", "Creating the invoices"),
+            ("undo", "Undoing the run"),
         ],
         string="Current step",
         readonly=True,
         copy=False,
     )
-    progress_done = fields.Integer(string="Rows done", readonly=True, copy=False)
+    job_run = fields.Integer(
+        readonly=True, copy=False, help="Number of the current or last run."
+    )
+    job_started = fields.Datetime(string="Run started", readonly=True, copy=False)
+    job_done = fields.Integer(readonly=True, copy=False)
+    job_base = fields.Integer(readonly=True, copy=False)
+    progress_done = fields.Integer(string="Rows done", compute="_compute_progress")
     progress_total = fields.Integer(string="Rows to do", readonly=True, copy=False)
     progress = fields.Float(compute="_compute_progress")
+    job_retries = fields.Integer(
+        string="Units retried",
+        compute="_compute_job_retries",
+        help="How many times a unit of the current run was run again (a "
+        "worker stopped or a concurrent transaction); the job queue does it "
+        "by itself.",
+    )
     job_user_id = fields.Many2one(
         "res.users",
         string="Started by",
@@ -125,7 +145,6 @@ class SophosPpuImport(models.Model):
         copy=False,
         help="Who started the current run: the one told when it ends.",
     )
-    job_cursor = fields.Integer(readonly=True, copy=False)
     job_leave_errors = fields.Boolean(readonly=True, copy=False)
     job_rows_attachment_id = fields.Many2one(
         "ir.attachment", readonly=True, copy=False, ondelete="set null"
@@ -144,15 +163,6 @@ class SophosPpuImport(models.Model):
         for batch in self:
             batch.period_end_date = batch.period_date and (
                 batch.period_date + relativedelta(months=1, days=-1)
-            )
-
-    @api.depends("progress_done", "progress_total")
-    def _compute_progress(self):
-        for batch in self:
-            batch.progress = (
-                100.0 * batch.progress_done / batch.progress_total
-                if batch.progress_total
-                else 0.0
             )
 
     @api.depends("invoice_ids")
@@ -276,9 +286,9 @@ class SophosPpuImport(models.Model):
     def action_cancel(self):
         """Drop the batch's draft invoices and free its consumption keys.
 
-        A batch being imported or invoiced is cancelled between two chunks:
-        each chunk locks and writes the batch, so this write waits for the
-        running chunk and sees (on Odoo's retry) the invoices it made."""
+        A batch with work running is cancelled at once: the cancel is
+        recorded now (every unit of the run then does nothing) and a job
+        drops what the run made, once this request has committed."""
         for batch in self:
             posted = batch.invoice_ids.filtered(lambda move: move.state == "posted")
             if posted:
@@ -290,12 +300,21 @@ class SophosPpuImport(models.Model):
                         invoices=", ".join(posted.mapped("name")),
                     )
                 )
-            # Ops may drop the drafts they made (as they may create them).
-            batch.invoice_ids.sudo().with_context(ppu_job_cleanup=True).unlink()
-            batch.line_ids.filtered("billed")._ppu_write({"billed": False})
-            batch._ppu_write({"state": "cancelled", "job_step": False})
-            batch._ppu_drop_staged_rows()
+            if batch.state in ("importing", "invoicing"):
+                batch._ppu_write({"state": "cancelled", "job_step": "undo"})
+                batch._ppu_delayable("undo")._ppu_job_undo(batch.job_run).delay()
+                batch._ppu_send_progress()
+            else:
+                batch._ppu_drop_drafts()
         return True
+
+    def _ppu_drop_drafts(self):
+        """Cancel: the drafts go (ops may drop the drafts they made, as they
+        may create them), their rows are billed no more."""
+        self.invoice_ids.sudo().with_context(ppu_job_cleanup=True).unlink()
+        self.line_ids.filtered("billed")._ppu_write({"billed": False})
+        self._ppu_write({"state": "cancelled", "job_step": False})
+        self._ppu_drop_staged_rows()
 
     # ------------------------------------------------------------------
     # Summary and error report

@@ -1,46 +1,57 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-"""Background work of a batch: reading and checking its file, checking it
-again and invoicing it, in chunks that each run in their own transaction.
+"""Background work of a batch as OCA queue_job jobs: reading and checking its
+file, checking it again, and invoicing it.
 
-A scheduled action (``ir_cron_ppu_import_jobs``) runs one chunk per call
-and reports its progress, so Odoo calls it again at once while work
-remains; small batches run the same chunks inline, in the user's request.
-Each chunk locks and writes its batch row: a worker killed mid-chunk loses
-that chunk only (the next run resumes from what is stored), two runs never
-work on one batch at once, and a cancel waits for the running chunk.
+A run is a sequence of steps (``RUNS``). Each step is split into units
+(``STEPS``), each run by one job in its own transaction: the units of a
+sequential step one after the other (a chain), those of the invoicing step
+all at once (a group), by as many workers on as many Odoo servers as the
+channel ``root.sophos_ppu`` allows. After the units of a step, one job
+(``_ppu_job_next``) plans the next step or ends the run. Small batches run
+the same steps inline, in the user's request.
+
+Every job carries its run's number and does nothing once that run has ended
+(finished, failed, cancelled). Units never write their batch (parallel units
+would conflict on its row); they end by reading it ``FOR SHARE``: a stop
+(failure or cancel) that committed meanwhile makes them fail to serialize,
+queue_job runs them again, and they then do nothing. The undo of a stopped
+run (``_ppu_job_undo``) runs after the stop committed, so it sees every unit
+that committed before it. A worker killed mid-unit loses that unit's
+transaction only; queue_job runs the unit again.
 """
 
 import gzip
 import json
 import logging
+from dataclasses import dataclass
 from datetime import date
 
 from psycopg2 import errors as pg_errors
 
 from odoo import api, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, split_every
 
+from odoo.addons.queue_job.delay import chain, group
 from odoo.addons.sophos_ppu.core import ConsumptionFileError, read_consumption_file
 
 from .billing_guard import trusted
-from .cron_run import CronRun
 
 _logger = logging.getLogger(__name__)
 
 #: States of a batch with background work going on.
 RUNNING = ("importing", "invoicing")
-#: Rows of the file checked and stored per chunk.
+#: Rows of the file checked and stored per unit.
 CREATE_CHUNK = 5000
-#: Stored rows checked again per chunk.
+#: Stored rows checked again per unit.
 CHECK_CHUNK = 10000
-#: Invoice lines created per chunk (whole resellers, at least one).
-INVOICE_CHUNK = 4000
+#: Invoice lines per unit of invoicing (whole invoices, at least one).
+INVOICE_UNIT_LINES = 2000
 #: Work small enough for the user's request: files up to this size are
 #: imported, and batches up to this many rows checked or invoiced, inline.
 INLINE_FILE_BYTES = 100_000
 INLINE_ROWS = 2000
-#: Errors of concurrent transactions: the chunk is simply run again.
+#: Errors of concurrent transactions: queue_job runs the job again.
 CONCURRENCY_ERRORS = (
     pg_errors.SerializationFailure,
     pg_errors.DeadlockDetected,
@@ -49,15 +60,39 @@ CONCURRENCY_ERRORS = (
 #: Line fields the staged rows keep as dates.
 DATE_FIELDS = ("start_date", "end_date")
 
-# This worker's current run of the scheduled action.
-_run = CronRun()
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a run: ``plan`` lists its units (JSON values), ``run``
+    does one unit and returns the rows it did; units of a ``parallel`` step
+    run at once, the others in order."""
+
+    plan: str
+    run: str
+    parallel: bool = False
+
+
+#: The steps, by the batch's ``job_step``; their methods are below.
+STEPS = {
+    "read": Step(plan="_ppu_plan_once", run="_ppu_read_file"),
+    "create": Step(plan="_ppu_plan_create", run="_ppu_create_rows"),
+    "check": Step(plan="_ppu_plan_check", run="_ppu_check_again"),
+    "learn": Step(plan="_ppu_plan_once", run="_ppu_learn"),
+    "invoice": Step(plan="_ppu_plan_invoices", run="_ppu_invoice_unit", parallel=True),
+}
+#: The runs, by the batch's ``job_kind``: their steps in order.
+RUNS = {
+    "import": ("read", "create", "learn"),
+    "check": ("check", "learn"),
+    "invoice": ("check", "learn", "invoice"),
+}
 
 
 class SophosPpuImport(models.Model):
     _inherit = "sophos.ppu.import"
 
     # ------------------------------------------------------------------
-    # Starting work
+    # Starting a run
     # ------------------------------------------------------------------
 
     @api.model
@@ -79,50 +114,97 @@ class SophosPpuImport(models.Model):
                         "period_date": period_date,
                         "partner_id": partner.id if partner else False,
                         "attachment_id": attachment.id,
-                        "state": "importing",
+                        "state": "draft",
                     }
                 )
             attachment.res_id = batch.id
-            inline = len(file_bytes) <= INLINE_FILE_BYTES
-            batch._ppu_start("importing", "read", total=0, inline=inline)
+            batch._ppu_start("import", inline=len(file_bytes) <= INLINE_FILE_BYTES)
             if batch.state == "cancelled":  # read inline: refuse the upload
                 raise UserError(batch.invoice_error)
         return batch
 
-    def _ppu_start_check(self, state="importing"):
-        """Check the unbilled rows again, then finish the check (importing)
-        or go on to the invoices (invoicing)."""
+    def _ppu_start_check(self, kind="check"):
+        """Check the unbilled rows again, then finish the check (``check``)
+        or go on to the invoices (``invoice``)."""
         self.ensure_one()
-        total = self.env["sophos.ppu.import.line"].search_count(
+        unbilled = self.env["sophos.ppu.import.line"].search_count(
             [("import_id", "=", self.id), ("billed", "=", False)]
         )
-        self._ppu_start(state, "check", total, inline=total <= INLINE_ROWS)
+        self._ppu_start(kind, inline=unbilled <= INLINE_ROWS)
 
     def _ppu_start_invoicing(self, leave_errors):
         self._ppu_write({"job_leave_errors": leave_errors})
-        self._ppu_start_check("invoicing")
+        self._ppu_start_check("invoice")
 
-    def _ppu_start(self, state, step, total, inline):
+    def _ppu_start(self, kind, inline):
+        """Start a run of ``kind`` (see RUNS): now, in the request, or as
+        jobs. Refused, with a clear message, while another run holds the
+        batch."""
+        self._ppu_lock(nowait=True)
+        first = RUNS[kind][0]
         self._ppu_write(
             {
-                "state": state,
-                "job_step": step,
-                "job_cursor": 0,
-                "progress_done": 0,
-                "progress_total": total,
+                "state": "invoicing" if kind == "invoice" else "importing",
+                "job_kind": kind,
+                "job_step": first,
+                "job_run": self.job_run + 1,
+                "job_started": self.env.cr.now(),
+                "job_done": 0,
+                "progress_total": 0,
                 "job_user_id": self.env.uid,
                 "invoice_error": False,
             }
         )
         if inline:
-            while self.state in RUNNING:
-                self._ppu_run_step(inline=True)
+            self._ppu_run_inline()
         else:
-            self._ppu_trigger()
+            self._ppu_enqueue_step(first)
+            self._ppu_send_progress()
 
-    @api.model
-    def _ppu_trigger(self):
-        self.env.ref("sophos_ppu.ir_cron_ppu_import_jobs")._trigger()
+    def _ppu_lock(self, nowait=False):
+        """Lock the batch row for this transaction. With ``nowait``, a second
+        click while another run holds the batch gets a clear message instead
+        of waiting; otherwise concurrency errors go up (queue_job runs the
+        job again)."""
+        query = SQL(
+            "SELECT id FROM sophos_ppu_import WHERE id IN %s FOR NO KEY UPDATE%s",
+            tuple(self.ids),
+            SQL(" NOWAIT") if nowait else SQL(),
+        )
+        if not nowait:
+            self.env.cr.execute(query)
+            self.invalidate_recordset()
+            return
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(query)
+        except CONCURRENCY_ERRORS as error:
+            raise UserError(
+                self.env._(
+                    "%(name)s is being changed by another run right now: "
+                    "wait for it to end, then try again.",
+                    name=self[:1].name,
+                )
+            ) from error
+        self.invalidate_recordset()
+
+    def _ppu_run_inline(self):
+        """Run every step now, each all or nothing, as the jobs would: a
+        step that fails stops the run (what earlier steps checked stays)."""
+        for step_name in RUNS[self.job_kind]:
+            step = STEPS[step_name]
+            try:
+                with self.env.cr.savepoint():
+                    self._ppu_write({"job_step": step_name})
+                    for unit in getattr(self, step.plan)():
+                        getattr(self, step.run)(unit)
+            except Exception as error:  # noqa: BLE001 - all or nothing, say why
+                _logger.info("%s stopped: %s", self.name, error, exc_info=True)
+                self.env.invalidate_all()
+                self._ppu_undo_run()
+                self._ppu_end_stopped(self._ppu_error_text(error))
+                return
+        self._ppu_finish()
 
     def _ppu_running_notification(self):
         """Tell the user the batch goes on in the background, and show it."""
@@ -141,69 +223,126 @@ class SophosPpuImport(models.Model):
         }
 
     # ------------------------------------------------------------------
-    # The scheduled action
+    # Jobs
     # ------------------------------------------------------------------
 
-    @api.model
-    def _ppu_run_jobs(self):
-        """Run one chunk of the oldest running batch that no other worker
-        holds, and report whether work remains (see ``cron_run``)."""
-        _run.begin()
-        batch = self._ppu_lock_next()
-        if batch:
-            user = batch.job_user_id if batch.job_user_id.active else self.env.user
-            batch.with_user(user).with_company(batch.company_id)._ppu_run_step()
-        remaining = self.search_count([("state", "in", RUNNING)])
-        cron = self.env.ref("sophos_ppu.ir_cron_ppu_import_jobs")
-        _run.report(cron, done=1 if batch else 0, remaining=remaining)
-
-    @api.model
-    def _ppu_lock_next(self):
-        """The oldest running batch, locked for this transaction, that no
-        other worker holds (one worker per batch at a time)."""
-        query = SQL(
-            "SELECT id FROM sophos_ppu_import WHERE state IN %s ORDER BY id "
-            "LIMIT 1 FOR NO KEY UPDATE SKIP LOCKED",
-            RUNNING,
+    def _ppu_enqueue_step(self, step_name):
+        """Enqueue the units of a step, then the job that follows them."""
+        step = STEPS[step_name]
+        units = getattr(self, step.plan)()
+        run = self.job_run
+        self._ppu_write(
+            {
+                "job_step": step_name,
+                "job_done": 0,
+                "job_base": self._ppu_billed_count() if step.parallel else 0,
+                "progress_total": sum(self._ppu_unit_size(unit) for unit in units),
+            }
         )
+        jobs = [
+            self._ppu_delayable(f"{step_name} {number}")._ppu_job_unit(
+                run, step_name, unit
+            )
+            for number, unit in enumerate(units, 1)
+        ]
+        after = self._ppu_delayable(f"{step_name} done")._ppu_job_next(run, step_name)
+        if not jobs:
+            after.delay()
+        elif step.parallel:
+            group(*jobs).on_done(after).delay()
+        else:
+            chain(*jobs, after).delay()
+
+    def _ppu_delayable(self, what):
+        return self.delayable(
+            channel="root.sophos_ppu",
+            description=f"{self.name}: {what}",
+            identity_key=f"sophos.ppu.import,{self.id},{self.job_run},{what}",
+        )
+
+    @staticmethod
+    def _ppu_unit_size(unit):
+        """The rows a unit does: invoices (lists of row ids) or a count."""
+        if isinstance(unit, list):
+            return sum(len(rows) for rows in unit)
+        return unit.get("size", 0) if isinstance(unit, dict) else 0
+
+    def _ppu_job_unit(self, run, step_name, unit):
+        """Run one unit of a step of run ``run``; nothing when that run has
+        ended. A unit that fails stops the run."""
+        batch = self._ppu_job_batch(run)
+        if not batch:
+            return "run ended: nothing done"
+        step = STEPS[step_name]
         try:
-            with self.env.cr.savepoint():
-                self.env.cr.execute(query)
-                row = self.env.cr.fetchone()
+            with batch.env.cr.savepoint():
+                done = getattr(batch, step.run)(unit)
+                batch.env.flush_all()
         except CONCURRENCY_ERRORS:
-            # Changed by a transaction that committed after ours began.
-            self._ppu_trigger()
-            return self.browse()
-        return self.browse(row[0]) if row else self.browse()
-
-    # ------------------------------------------------------------------
-    # Steps
-    # ------------------------------------------------------------------
-
-    def _ppu_run_step(self, inline=False):
-        """Run one chunk of the batch's current step, in a savepoint: a
-        chunk that fails for a data reason stops the run and says why. A
-        chunk that meets a concurrent transaction runs again in the
-        background; inline, the user is told to try again."""
-        self.ensure_one()
-        step = getattr(self, f"_ppu_step_{self.job_step}")
-        try:
-            with self.env.cr.savepoint():
-                step()
-                self.env.flush_all()
-        except CONCURRENCY_ERRORS as error:
-            self.env.invalidate_all()
-            if inline:
-                self._ppu_stop(error)
-            else:
-                self._ppu_trigger()  # run it again
+            raise  # queue_job runs the unit again
         except Exception as error:  # noqa: BLE001 - all or nothing, say why
-            _logger.info("%s stopped: %s", self.name, error, exc_info=True)
-            self.env.invalidate_all()
-            self._ppu_stop(error)
+            _logger.info("%s stopped: %s", batch.name, error, exc_info=True)
+            batch.env.invalidate_all()
+            batch._ppu_stop(run, batch._ppu_error_text(error))
+            return f"failed: {error}"
+        batch._ppu_end_unit(run, done if not step.parallel else 0)
+        return f"{done} rows"
 
-    def _ppu_step_read(self):
-        """Read the file and stage its rows for the chunks that check them."""
+    def _ppu_job_next(self, run, step_name):
+        """After the units of a step: enqueue the next step, or end the run."""
+        batch = self._ppu_job_batch(run)
+        if not batch:
+            return "run ended: nothing done"
+        steps = RUNS[batch.job_kind]
+        following = steps.index(step_name) + 1
+        try:
+            with batch.env.cr.savepoint():
+                if following < len(steps):
+                    batch._ppu_enqueue_step(steps[following])
+                else:
+                    batch._ppu_finish()
+        except CONCURRENCY_ERRORS:
+            raise
+        except Exception as error:  # noqa: BLE001 - all or nothing, say why
+            _logger.info("%s stopped: %s", batch.name, error, exc_info=True)
+            batch.env.invalidate_all()
+            batch._ppu_stop(run, batch._ppu_error_text(error))
+            return f"failed: {error}"
+        batch._ppu_send_progress()
+        return "next step" if following < len(steps) else "finished"
+
+    def _ppu_job_batch(self, run):
+        """The batch, as who started the run, when run ``run`` still goes on."""
+        self.ensure_one()
+        if self.state not in RUNNING or self.job_run != run or self.job_step == "undo":
+            return self.browse()
+        user = self.job_user_id if self.job_user_id.active else self.env.user
+        return self.with_user(user).with_company(self.company_id)
+
+    def _ppu_end_unit(self, run, rows_done):
+        """End a unit: make sure its run still goes on (a stop committed
+        meanwhile makes this fail to serialize: queue_job runs the unit
+        again, which then does nothing), and count what a sequential unit
+        did (parallel units never write their batch: their progress is the
+        rows they billed)."""
+        if rows_done:
+            self._ppu_lock()
+            self._ppu_write({"job_done": self.job_done + rows_done})
+        else:
+            self.env.cr.execute(
+                SQL("SELECT id FROM sophos_ppu_import WHERE id = %s FOR SHARE", self.id)
+            )
+        self._ppu_send_progress()
+
+    # ------------------------------------------------------------------
+    # Plans and units of the steps
+    # ------------------------------------------------------------------
+
+    def _ppu_plan_once(self):
+        return [{"size": 0}]
+
+    def _ppu_read_file(self, unit):
+        """Read the file and stage its rows for the units that check them."""
         try:
             result = read_consumption_file(
                 self.attachment_id.raw,
@@ -232,80 +371,64 @@ class SophosPpuImport(models.Model):
             }
         )
         self._ppu_write(
-            {
-                "file_format": result.file_format,
-                "job_rows_attachment_id": staged.id,
-                "job_step": "create",
-                "progress_total": len(rows),
-            }
+            {"file_format": result.file_format, "job_rows_attachment_id": staged.id}
         )
+        return 0
 
-    def _ppu_step_create(self):
-        """Check the next staged rows and store them as lines."""
-        rows = self._ppu_staged_rows()
-        start = self.job_cursor
-        chunk = rows[start : start + CREATE_CHUNK]
-        Line = self.env["sophos.ppu.import.line"]
+    def _ppu_plan_create(self):
+        count = len(self._ppu_staged_rows())
+        return [
+            {"start": start, "size": min(CREATE_CHUNK, count - start)}
+            for start in range(0, count, CREATE_CHUNK)
+        ]
+
+    def _ppu_create_rows(self, unit):
+        """Check staged rows and store them as lines."""
+        start = unit["start"]
+        chunk = self._ppu_staged_rows()[start : start + unit["size"]]
         vals_list = [
             dict(row, **check)
             for row, check in zip(chunk, self._ppu_check_rows(chunk), strict=True)
         ]
-        Line._ppu_create_for(self, vals_list)
-        done = start + len(chunk)
-        self._ppu_write(
-            {
-                "job_cursor": done,
-                "progress_done": done,
-                "job_step": "create" if done < len(rows) else "learn",
-            }
-        )
+        self.env["sophos.ppu.import.line"]._ppu_create_for(self, vals_list)
+        return len(chunk)
 
-    def _ppu_step_check(self):
-        """Check the next stored rows again (in row order)."""
-        rows = self._ppu_recheck(after_row=self.job_cursor, limit=CHECK_CHUNK)
-        self._ppu_write(
-            {
-                "job_cursor": rows[-1]["row_number"] if rows else self.job_cursor,
-                "progress_done": self.progress_done + len(rows),
-                "job_step": "check" if len(rows) == CHECK_CHUNK else "learn",
-            }
-        )
+    def _ppu_plan_check(self):
+        """Ranges of the unbilled rows, in row order."""
+        numbers = [
+            row["row_number"]
+            for row in self.env["sophos.ppu.import.line"].search_read(
+                [("import_id", "=", self.id), ("billed", "=", False)],
+                ["row_number"],
+                order="row_number, id",
+            )
+        ]
+        return [
+            {"after_row": chunk[0] - 1, "size": len(chunk)}
+            for chunk in split_every(CHECK_CHUNK, numbers, list)
+        ]
 
-    def _ppu_step_learn(self):
-        """Record the identifiers the check learnt, then finish the check or
-        go on to the invoices."""
+    def _ppu_check_again(self, unit):
+        return len(self._ppu_recheck(after_row=unit["after_row"], limit=unit["size"]))
+
+    def _ppu_learn(self, unit):
+        """Record the identifiers the check learnt; before invoicing, stop
+        on rows in error unless ops chose to leave them."""
         self._ppu_learn_identifiers()
-        if self.state == "importing":
-            self._ppu_finish()
-            return
-        errors = self.env["sophos.ppu.import.line"].search_count(
-            [("import_id", "=", self.id), ("state", "=", "error")]
-        )
-        if errors and not self.job_leave_errors:
-            raise UserError(self._ppu_errors_text(errors))
-        total = self.env["sophos.ppu.import.line"].search_count(
-            self._ppu_billable_domain()
-        )
-        if not total:
-            raise UserError(self.env._("There is nothing to invoice in this import."))
-        self._ppu_write(
-            {"job_step": "invoice", "progress_done": 0, "progress_total": total}
-        )
-
-    def _ppu_step_invoice(self):
-        """Invoice the next resellers; finish when none is left."""
-        billed = self._ppu_invoice_next_resellers(INVOICE_CHUNK)
-        if billed:
-            self._ppu_write({"progress_done": self.progress_done + billed})
-        else:
-            self._ppu_finish()
+        if self.job_kind == "invoice" and not self.job_leave_errors:
+            errors = self.env["sophos.ppu.import.line"].search_count(
+                [("import_id", "=", self.id), ("state", "=", "error")]
+            )
+            if errors:
+                raise UserError(self._ppu_errors_text(errors))
+        return 0
 
     # ------------------------------------------------------------------
-    # Ending
+    # Ending a run
     # ------------------------------------------------------------------
 
     def _ppu_finish(self):
-        state = "checked" if self.state == "importing" else "invoiced"
+        state = "invoiced" if self.job_kind == "invoice" else "checked"
         self._ppu_write({"state": state, "job_step": False})
         self._ppu_drop_staged_rows()
         self._ppu_notify_summary()
@@ -326,23 +449,60 @@ class SophosPpuImport(models.Model):
             )
         self._ppu_notify_user("success", message)
 
-    def _ppu_stop(self, error):
-        """Undo the run (all or nothing) and say why: a file that cannot be
-        read cancels its batch, a check stops, an invoicing drops its
-        drafts; the batch goes back to checked."""
-        reason = self._ppu_error_text(error)
-        state = "checked"
-        if self.job_step in ("read", "create"):
+    def _ppu_stop(self, run, reason):
+        """Stop run ``run`` for ``reason``: record it at once (every other
+        unit of the run then does nothing) and undo what the run made in a
+        job of its own, which runs once this transaction has committed."""
+        self._ppu_lock()
+        if self.state not in RUNNING or self.job_run != run:
+            return
+        self._ppu_write({"job_step": "undo", "invoice_error": reason})
+        self._ppu_delayable("undo")._ppu_job_undo(run).delay()
+        self._ppu_send_progress()
+
+    def _ppu_job_undo(self, run):
+        """Undo what stopped run ``run`` made, all or nothing for users: the
+        rows of an import that could not finish, the draft invoices of an
+        invoicing (only those of this run: invoices of earlier runs, posted
+        or not, stay); then say why."""
+        if self.job_run != run or self.job_step != "undo":
+            return "nothing to undo"
+        self._ppu_lock()
+        if self.state == "cancelled":
+            self._ppu_drop_drafts()
+            self._ppu_send_progress()
+            return "cancelled"
+        self._ppu_undo_run()
+        self._ppu_end_stopped(self.invoice_error)
+        return "undone"
+
+    def _ppu_undo_run(self):
+        if self.job_kind == "import":
             self.line_ids.sudo().unlink()
-            state = "cancelled"
-        elif self.state == "invoicing":
+        elif self.job_kind == "invoice":
+            self._ppu_run_invoices().sudo().with_context(ppu_job_cleanup=True).unlink()
+
+    def _ppu_run_invoices(self):
+        """The draft invoices the current run made."""
+        return self.env["account.move"].search(
+            [
+                ("ppu_import_id", "=", self.id),
+                ("state", "=", "draft"),
+                ("create_date", ">=", self.job_started),
+            ]
+        )
+
+    def _ppu_end_stopped(self, reason):
+        """The batch after a stopped run: a file that cannot be imported
+        cancels its batch; a check or an invoicing leaves it checked."""
+        if self.job_kind == "invoice":
             reason = self.env._("No invoice was created: %(error)s", error=reason)
-            self.invoice_ids.sudo().with_context(ppu_job_cleanup=True).unlink()
-            self.line_ids.filtered("billed")._ppu_write({"billed": False})
+        state = "cancelled" if self.job_kind == "import" else "checked"
         self._ppu_write({"state": state, "job_step": False, "invoice_error": reason})
         self._ppu_drop_staged_rows()
         self.message_post(body=reason)
         self._ppu_notify_user("danger", reason)
+        self._ppu_send_progress()
 
     def _ppu_error_text(self, error):
         """What users are told of an error that stopped a run."""
@@ -385,12 +545,60 @@ class SophosPpuImport(models.Model):
         )
 
     # ------------------------------------------------------------------
+    # Progress and retries
+    # ------------------------------------------------------------------
+
+    def _ppu_jobs(self):
+        """The queue jobs of the current run."""
+        self.ensure_one()
+        return (
+            self.env["queue.job"]
+            .sudo()
+            .search(
+                [
+                    (
+                        "identity_key",
+                        "=like",
+                        f"sophos.ppu.import,{self.id},{self.job_run},%",
+                    )
+                ]
+            )
+        )
+
+    def _ppu_billed_count(self):
+        return self.env["sophos.ppu.import.line"].search_count(
+            [("import_id", "=", self.id), ("billed", "=", True)]
+        )
+
+    @api.depends("job_step", "job_done", "job_base", "progress_total")
+    def _compute_progress(self):
+        """Rows done: counted by the sequential units, and for invoicing the
+        rows billed since it began (its units run at once)."""
+        for batch in self:
+            done = batch.job_done
+            if batch.job_step and STEPS.get(batch.job_step, STEPS["read"]).parallel:
+                done = batch._ppu_billed_count() - batch.job_base
+            batch.progress_done = done
+            batch.progress = (
+                100.0 * done / batch.progress_total if batch.progress_total else 0.0
+            )
+
+    @api.depends("job_step", "job_done")
+    def _compute_job_retries(self):
+        for batch in self:
+            jobs = batch._ppu_jobs() if batch.state in RUNNING else ()
+            # queue_job counts the run that ended a job among its tries
+            batch.job_retries = sum(
+                job.retry - (job.state in ("done", "failed")) for job in jobs
+            )
+
+    # ------------------------------------------------------------------
     # Staged rows
     # ------------------------------------------------------------------
 
     def _ppu_staged_rows(self):
         """The rows the read step staged, kept in memory per worker while
-        its chunks run (the staged file never changes)."""
+        its units run (the staged file never changes)."""
         attachment = self.job_rows_attachment_id
         key = (self.env.cr.dbname, attachment.id, attachment.checksum)
         if _staged_cache.get("key") != key:

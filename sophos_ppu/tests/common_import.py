@@ -21,11 +21,14 @@ each with one end customer and its subscription (End User Identifier
 """
 
 import base64
+import contextlib
 import csv
 import io
 from datetime import date
 
 from odoo import Command
+
+from odoo.addons.queue_job.job import Job
 
 from .common import PpuBase
 
@@ -252,3 +255,42 @@ class PpuImportCommon(PpuBase):
         return batch.line_ids.filtered(
             lambda line: line.end_user_identifier == identifier
         )
+
+
+class Killed(Exception):
+    """A worker killed mid-job: its transaction is rolled back."""
+
+
+def run_queue_jobs(env, count=None, fail=None):
+    """Run the pending queue jobs one by one (all, or ``count`` of them), as
+    queue_job's runner and controller do (each job as its user, its
+    dependents enqueued once it is done), in this test's transaction.
+    ``fail`` (a job -> bool) marks jobs to stop midway, as a killed worker
+    would: rolled back, then found dead and run again. :returns: the number
+    of jobs run."""
+    Queue = env["queue.job"].sudo()
+    for done in range(count or 500):
+        record = Queue.search([("state", "=", "pending")], order="id", limit=1)
+        if not record:
+            return done
+        job = Job.load(env, record.uuid)
+        job.set_started()
+        job.store()
+        if fail and fail(job):
+            with contextlib.suppress(Killed), env.cr.savepoint():
+                job.perform()
+                env.flush_all()
+                raise Killed
+            env.invalidate_all()
+            # What the runner does with a job whose worker died.
+            record.write({"state": "pending", "retry": record.retry + 1})
+            continue
+        job.perform()
+        job.set_done()
+        job.store()
+        env.flush_all()
+        job.enqueue_waiting()
+        env.invalidate_all()
+    if count:
+        return count
+    raise AssertionError("the queue jobs never end")
