@@ -4,11 +4,13 @@ runner would: units give the result of one pass, a failing unit undoes the
 whole run and only it, a unit killed is run again without double lines, a
 cancel is recorded at once, a reseller larger than a unit is invoiced."""
 
+from odoo import SUPERUSER_ID, api
 from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.tests import TransactionCase, tagged
 
 from odoo.addons.sophos_ppu.models import sophos_ppu_import_invoice as invoicing
 from odoo.addons.sophos_ppu.models import sophos_ppu_import_job as job
+from odoo.addons.sophos_ppu.models.billing_guard import trusted
 from odoo.addons.sophos_ppu.models.sophos_ppu_import_invoice import (
     INVOICE_ROW_FIELDS,
 )
@@ -344,3 +346,43 @@ class TestImportJobs(PpuImportCommon):
         self.assertFalse(batch.invoice_ids)
         self.assertIn("1 rows of import", batch.invoice_error)
         self.assertEqual(self.line_of(batch, "EU-markup").state, "error")
+
+
+@tagged("post_install", "-at_install")
+class TestImportJobsConcurrency(TransactionCase):
+    """Two "Create Invoices" of one batch at the same moment, in two real
+    transactions: the second is told so, never a raw database error. Runs
+    on committed data in the main company, removed afterwards."""
+
+    def test_a_click_while_another_transaction_holds_the_batch_is_told_so(self):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            attachment = env["ir.attachment"].create(
+                {"name": "race.csv", "raw": b"x", "res_model": "sophos.ppu.import"}
+            )
+            with trusted():
+                batch = env["sophos.ppu.import"].create(
+                    {
+                        "period_date": "2026-10-01",
+                        "attachment_id": attachment.id,
+                        "state": "checked",
+                    }
+                )
+            cr.commit()
+        try:
+            with self.registry.cursor() as first, self.registry.cursor() as second:
+                first.execute(
+                    "SELECT id FROM sophos_ppu_import WHERE id = %s FOR UPDATE",
+                    [batch.id],
+                )
+                env = api.Environment(second, SUPERUSER_ID, {})
+                with self.assertRaisesRegex(UserError, "being changed by another run"):
+                    env["sophos.ppu.import"].browse(batch.id).action_create_invoices()
+                self.assertEqual(
+                    env["sophos.ppu.import"].browse(batch.id).state, "checked"
+                )
+                first.rollback()
+        finally:
+            with self.registry.cursor() as cr:
+                cr.execute("DELETE FROM sophos_ppu_import WHERE id = %s", [batch.id])
+                cr.execute("DELETE FROM ir_attachment WHERE id = %s", [attachment.id])
