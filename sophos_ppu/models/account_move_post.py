@@ -32,12 +32,14 @@ it is only the mark of an invoice waiting in the queue.
 import logging
 
 from markupsafe import Markup
+from psycopg2 import errors as pg_errors
 
 from odoo import fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from odoo.addons.queue_job.delay import group
+from odoo.addons.queue_job.exception import RetryableJobError
 
 _logger = logging.getLogger(__name__)
 
@@ -115,8 +117,15 @@ class AccountMove(models.Model):
         with Odoo's ``_post``; the moves Odoo refuses say why and stay
         marked for the final job to report."""
         moves = self._ppu_lock_waiting()
-        for company, company_moves in moves.grouped("company_id").items():
-            company_moves.with_company(company)._ppu_post_or_explain(soft)
+        moves.journal_id._ppu_lock_numbering()
+        try:
+            for company, company_moves in moves.grouped("company_id").items():
+                company_moves.with_company(company)._ppu_post_or_explain(soft)
+            self.env.flush_all()
+        except pg_errors.UniqueViolation as error:
+            # A number taken by a posting that committed after this
+            # transaction began: run again, after it.
+            raise RetryableJobError(str(error), seconds=2) from error
         _logger.info("Posting in the background: %s invoices to post", len(moves))
 
     def _ppu_lock_waiting(self):
@@ -253,3 +262,24 @@ class ValidateAccountMove(models.TransientModel):
                 "next": {"type": "ir.actions.act_window_close"},
             },
         }
+
+
+class AccountJournal(models.Model):
+    _inherit = "account.journal"
+
+    def _ppu_lock_numbering(self):
+        """Odoo numbers a journal's entries without gaps, from the last one
+        posted, without a lock: posting units of one journal run one at a
+        time. A unit finding the journal held by another fails to lock it
+        at once, and queue_job runs it again a few seconds later, in a fresh
+        transaction that sees what the other posted (waiting here would keep
+        a snapshot from before, and the same numbers)."""
+        if self:
+            self.env.cr.execute(
+                SQL(
+                    "SELECT id FROM account_journal WHERE id IN %s ORDER BY id "
+                    "FOR NO KEY UPDATE NOWAIT",
+                    tuple(self.ids),
+                ),
+                log_exceptions=False,
+            )
