@@ -11,6 +11,7 @@ from odoo.addons.sophos_ppu.core.billing import consumption_key
 from odoo.addons.sophos_ppu.core.values import Bad, parse_amount, parse_date
 
 from .billing_guard import is_trusted, refuse_untrusted, trusted
+from .bulk_insert import insert_like_create
 
 #: What ops may change on a row themselves: the subscription of a row that
 #: cannot be billed, then check again. Everything else is the checks' result.
@@ -295,10 +296,11 @@ class SophosPpuImportLine(models.Model):
 
     @api.model
     def _ppu_create_for(self, batch, vals_list):
-        """Create rows of ``batch`` from their read and checked values, with
-        what each row would compute given up front (its billing month, its
-        subtotal in company currency): creating thousands of rows then
-        computes nothing row by row."""
+        """Create rows of ``batch`` from their read and checked values in one
+        INSERT (``insert_like_create``), with what each row would compute
+        given up front, as its fields compute it: its billing month, its
+        subtotal in company currency (the checks round the subtotal to its
+        currency, as it is stored)."""
         to_company = self._ppu_company_converter()
         Currency = self.env["res.currency"]
         company = batch.company_id
@@ -314,7 +316,7 @@ class SophosPpuImportLine(models.Model):
                     batch.period_date,
                 ),
             )
-        return self._ppu_create(vals_list)
+        return insert_like_create(self, vals_list)
 
     @api.depends("invoice_line_ids")
     def _compute_invoice_line(self):

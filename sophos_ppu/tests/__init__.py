@@ -19,6 +19,7 @@ from . import test_checkout_steps
 from . import test_import_integrity
 from . import test_import_jobs
 from . import test_import_corrections
+from . import test_import_bulk_staging
 from . import test_import_hostile_files
 from . import test_portal
 from . import test_demo
