@@ -276,18 +276,10 @@ class SophosPpuImport(models.Model):
         if not batch:
             return "run ended: nothing done"
         step = STEPS[step_name]
-        try:
-            with batch.env.cr.savepoint():
-                done = getattr(batch, step.run)(unit)
-                batch.env.flush_all()
-        except CONCURRENCY_ERRORS:
-            raise  # queue_job runs the unit again
-        except Exception as error:  # noqa: BLE001 - all or nothing, say why
-            _logger.info("%s stopped: %s", batch.name, error, exc_info=True)
-            batch.env.invalidate_all()
-            batch._ppu_stop(run, batch._ppu_error_text(error))
-            return f"failed: {error}"
-        batch._ppu_end_unit(run, done if not step.parallel else 0)
+        done = batch._ppu_attempt(run, lambda: getattr(batch, step.run)(unit))
+        if done is None:
+            return "failed: the run is stopped"
+        batch._ppu_end_unit(0 if step.parallel else done)
         return f"{done} rows"
 
     def _ppu_job_next(self, run, step_name):
@@ -297,21 +289,31 @@ class SophosPpuImport(models.Model):
             return "run ended: nothing done"
         steps = RUNS[batch.job_kind]
         following = steps.index(step_name) + 1
+        if following < len(steps):
+            outcome = batch._ppu_attempt(
+                run, lambda: batch._ppu_enqueue_step(steps[following])
+            )
+        else:
+            outcome = batch._ppu_attempt(run, batch._ppu_finish)
+        batch._ppu_send_progress()
+        return "failed: the run is stopped" if outcome is None else "done"
+
+    def _ppu_attempt(self, run, work):
+        """Call ``work`` in a savepoint and return what it returns (True for
+        None); when it fails, stop run ``run``, say why and return None.
+        Concurrency errors go up: queue_job runs the job again."""
         try:
-            with batch.env.cr.savepoint():
-                if following < len(steps):
-                    batch._ppu_enqueue_step(steps[following])
-                else:
-                    batch._ppu_finish()
+            with self.env.cr.savepoint():
+                result = work()
+                self.env.flush_all()
         except CONCURRENCY_ERRORS:
             raise
         except Exception as error:  # noqa: BLE001 - all or nothing, say why
-            _logger.info("%s stopped: %s", batch.name, error, exc_info=True)
-            batch.env.invalidate_all()
-            batch._ppu_stop(run, batch._ppu_error_text(error))
-            return f"failed: {error}"
-        batch._ppu_send_progress()
-        return "next step" if following < len(steps) else "finished"
+            _logger.info("%s stopped: %s", self.name, error, exc_info=True)
+            self.env.invalidate_all()
+            self._ppu_stop(run, self._ppu_error_text(error))
+            return None
+        return True if result is None else result
 
     def _ppu_job_batch(self, run):
         """The batch, as who started the run, when run ``run`` still goes on."""
@@ -321,7 +323,7 @@ class SophosPpuImport(models.Model):
         user = self.job_user_id if self.job_user_id.active else self.env.user
         return self.with_user(user).with_company(self.company_id)
 
-    def _ppu_end_unit(self, run, rows_done):
+    def _ppu_end_unit(self, rows_done):
         """End a unit: make sure its run still goes on (a stop committed
         meanwhile makes this fail to serialize: queue_job runs the unit
         again, which then does nothing), and count what a sequential unit
