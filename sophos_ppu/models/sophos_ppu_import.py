@@ -123,11 +123,18 @@ class SophosPpuImport(models.Model):
         copy=False,
     )
     job_run = fields.Integer(
-        readonly=True, copy=False, help="Number of the current or last run."
+        string="Run number",
+        readonly=True,
+        copy=False,
+        help="Number of the current or last run.",
     )
     job_started = fields.Datetime(string="Run started", readonly=True, copy=False)
-    job_done = fields.Integer(readonly=True, copy=False)
-    job_base = fields.Integer(readonly=True, copy=False)
+    job_done = fields.Integer(
+        string="Rows checked in this step", readonly=True, copy=False
+    )
+    job_base = fields.Integer(
+        string="Rows billed before this run", readonly=True, copy=False
+    )
     progress_done = fields.Integer(string="Rows done", compute="_compute_progress")
     progress_total = fields.Integer(string="Rows to do", readonly=True, copy=False)
     progress = fields.Float(compute="_compute_progress")
