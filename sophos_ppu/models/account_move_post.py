@@ -13,8 +13,10 @@ PPU invoices to queue_job, in the channel ``root.sophos_ppu``
 (``data/queue_job_posting_data.xml``):
 
 1. ``_ppu_queue_posting``: marks the invoices (``ppu_posting_data``) and
-   enqueues one graph: a group of units of whole invoices of about
-   ``POST_JOB_LINES`` lines, then, when every unit is done, one final job;
+   enqueues one graph: per journal, a chain of units of whole invoices of
+   about ``POST_JOB_LINES`` lines (a journal numbers its entries one after
+   the other), the journals' chains at once, then, when every unit is
+   done, one final job;
 2. ``_ppu_job_post`` (a unit, its own transaction, any worker): posts its
    invoices that are still drafts waiting in the queue with Odoo's
    ``_post``; an invoice Odoo refuses says why in its chatter and stays a
@@ -38,7 +40,7 @@ from odoo import fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from odoo.addons.queue_job.delay import group
+from odoo.addons.queue_job.delay import chain, group
 from odoo.addons.queue_job.exception import RetryableJobError
 
 _logger = logging.getLogger(__name__)
@@ -65,17 +67,24 @@ class AccountMove(models.Model):
         return self.env["account.move.line"].search_count([("move_id", "in", self.ids)])
 
     def _ppu_queue_posting(self, soft=True):
-        """Mark these drafts and enqueue their posting: units of about
-        POST_JOB_LINES lines that run in parallel, then the notification.
+        """Mark these drafts and enqueue their posting: per journal, units of
+        about POST_JOB_LINES lines one after the other (Odoo numbers a
+        journal's entries without gaps: units of one journal at once would
+        take the same numbers), the journals at once, then the notification.
         The jobs run as the current user."""
         self._ppu_set_posting_data(True)
-        units = [
-            chunk.delayable(
-                description=self.env._(
-                    "Sophos PPU: post %(count)s invoices", count=len(chunk)
+        chains = [
+            chain(
+                *(
+                    chunk.delayable(
+                        description=self.env._(
+                            "Sophos PPU: post %(count)s invoices", count=len(chunk)
+                        )
+                    )._ppu_job_post(soft=soft)
+                    for chunk in journal_moves._ppu_posting_chunks()
                 )
-            )._ppu_job_post(soft=soft)
-            for chunk in self._ppu_posting_chunks()
+            )
+            for journal_moves in self.grouped("journal_id").values()
         ]
         final = self.delayable(
             description=self.env._(
@@ -83,7 +92,7 @@ class AccountMove(models.Model):
                 user=self.env.user.name,
             )
         )._ppu_job_posted()
-        group(*units).on_done(final).delay()
+        group(*chains).on_done(final).delay()
 
     def _ppu_posting_chunks(self):
         """These moves in order, cut into chunks of whole moves of about
@@ -269,11 +278,11 @@ class AccountJournal(models.Model):
 
     def _ppu_lock_numbering(self):
         """Odoo numbers a journal's entries without gaps, from the last one
-        posted, without a lock: posting units of one journal run one at a
-        time. A unit finding the journal held by another fails to lock it
-        at once, and queue_job runs it again a few seconds later, in a fresh
-        transaction that sees what the other posted (waiting here would keep
-        a snapshot from before, and the same numbers)."""
+        posted, without a lock: a posting unit holds its journals. One
+        finding a journal held (another confirmation's units) fails to lock
+        it at once, and queue_job runs it again a few seconds later, in a
+        fresh transaction that sees what the other posted (waiting here
+        would keep a snapshot from before, and the same numbers)."""
         if self:
             self.env.cr.execute(
                 SQL(

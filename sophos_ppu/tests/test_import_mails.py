@@ -473,22 +473,25 @@ class TestPostingInBackground(PpuImportCommon):
             ]
         )
 
-    def test_confirming_enqueues_parallel_units_and_posts_nothing_itself(self):
+    def test_confirming_enqueues_units_and_posts_nothing_itself(self):
         action = self._confirm(self.invoices)
         self.assertEqual(action["tag"], "display_notification")
         self.assertIn("3 invoices are being posted", action["params"]["message"])
         self.assertEqual(set(self.invoices.mapped("state")), {"draft"})
         self.assertTrue(all(self.invoices.mapped("ppu_posting_data")))
         self.assertFalse(self.invoices.filtered("sending_data"))
-        # One unit per invoice (one line each here), ready to run at once on
-        # as many workers as the channel allows, then the notification,
+        # One unit per invoice (one line each here), one after the other
+        # (one journal numbers its invoices in turn), then the notification,
         # waiting for them all; every job is the accountant's.
         jobs = ppu_jobs(self.env)
         units = jobs.filtered(lambda job: job.method_name == "_ppu_job_post")
         final = jobs - units
         self.assertEqual(len(units), 3)
         self.assertEqual(records_of(units), self.invoices)
-        self.assertEqual(set(units.mapped("state")), {"pending"})
+        self.assertEqual(
+            units.sorted("id").mapped("state"),
+            ["pending", "wait_dependencies", "wait_dependencies"],
+        )
         self.assertEqual(final.method_name, "_ppu_job_posted")
         self.assertEqual(final.state, "wait_dependencies")
         self.assertEqual(final.records, self.invoices)
