@@ -49,6 +49,10 @@ _logger = logging.getLogger(__name__)
 PPU_POST_INLINE_LINES = 2000
 #: Lines of whole invoices that one posting unit (one job) posts.
 POST_JOB_LINES = 2000
+#: Posting units go before the statements that posting queues (queue_job
+#: runs lower numbers first; its default is 10): the accountant waits for
+#: the posting, the statements follow.
+POST_JOB_PRIORITY = 5
 
 
 class AccountMove(models.Model):
@@ -77,9 +81,10 @@ class AccountMove(models.Model):
             chain(
                 *(
                     chunk.delayable(
+                        priority=POST_JOB_PRIORITY,
                         description=self.env._(
                             "Sophos PPU: post %(count)s invoices", count=len(chunk)
-                        )
+                        ),
                     )._ppu_job_post(soft=soft)
                     for chunk in journal_moves._ppu_posting_chunks()
                 )
