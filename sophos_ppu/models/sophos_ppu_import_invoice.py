@@ -310,6 +310,10 @@ class SophosPpuImport(models.Model):
                 )
             commands.append(Command.create(vals))
         return {
+            # Numbered when posted: Odoo gives the first draft of a period
+            # its first number at once, and units creating drafts at the same
+            # moment would each take it (then fail to post).
+            "name": "/",
             "move_type": "out_refund" if is_refund else "out_invoice",
             "company_id": self.company_id.id,
             "partner_id": partner.id,

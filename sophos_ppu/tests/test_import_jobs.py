@@ -147,6 +147,9 @@ class TestImportJobs(PpuImportCommon):
         self.assertEqual(
             sorted(batch.invoice_ids.mapped("amount_untaxed")), [3.68, 4.5, 9.0]
         )
+        # Numbered when posted: units creating the first drafts of a period
+        # at once would otherwise each give theirs the period's first number.
+        self.assertEqual(batch.invoice_ids.mapped("name"), ["/"] * 3)
         units = (
             self.env["queue.job"]
             .sudo()

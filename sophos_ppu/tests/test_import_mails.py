@@ -489,7 +489,7 @@ class TestPostingInBackground(PpuImportCommon):
         self.assertEqual(len(units), 3)
         self.assertEqual(records_of(units), self.invoices)
         self.assertEqual(
-            units.sorted("id").mapped("state"),
+            sorted(units.mapped("state")),
             ["pending", "wait_dependencies", "wait_dependencies"],
         )
         self.assertEqual(final.method_name, "_ppu_job_posted")
