@@ -140,11 +140,12 @@ class SophosPpuImport(models.Model):
     progress = fields.Float(compute="_compute_progress")
     job_retries = fields.Integer(
         string="Units retried",
-        compute="_compute_job_retries",
+        compute="_compute_job_health",
         help="How many times a unit of the current run was run again (a "
         "worker stopped or a concurrent transaction); the job queue does it "
         "by itself.",
     )
+    job_given_up = fields.Char(string="Unit given up", compute="_compute_job_health")
     job_user_id = fields.Many2one(
         "res.users",
         string="Started by",

@@ -588,12 +588,24 @@ class SophosPpuImport(models.Model):
             )
 
     @api.depends("job_step", "job_done")
-    def _compute_job_retries(self):
+    def _compute_job_health(self):
+        """How often the run's units were run again, and whether the job
+        queue gave one up (it failed every try: the run cannot end by
+        itself; ops cancel the import, or requeue the job)."""
         for batch in self:
             jobs = batch._ppu_jobs() if batch.state in RUNNING else ()
             # queue_job counts the run that ended a job among its tries
             batch.job_retries = sum(
                 job.retry - (job.state in ("done", "failed")) for job in jobs
+            )
+            failed = [job for job in jobs if job.state == "failed"]
+            batch.job_given_up = bool(failed) and self.env._(
+                "The job queue gave up %(job)s after %(tries)s tries (%(error)s): "
+                "cancel the import and start again, or requeue the job under "
+                "Settings > Technical > Job Queue.",
+                job=failed[0].name,
+                tries=failed[0].retry,
+                error=failed[0].exc_message or failed[0].exc_name or "-",
             )
 
     # ------------------------------------------------------------------

@@ -290,6 +290,31 @@ class TestImportJobs(PpuImportCommon):
         self.run_jobs()
         self.assertEqual(batch.state, "invoiced")
 
+    def test_a_unit_the_job_queue_gives_up_is_shown_and_the_import_cancelled(self):
+        batch = self.import_rows([self.row("EU-discount"), self.row("EU-markup")])
+        self.in_background()
+        batch.action_create_invoices()
+        while batch.job_step != "invoice":
+            self.run_jobs(count=1)
+        unit = (
+            self.env["queue.job"]
+            .sudo()
+            .search(
+                [("state", "=", "pending"), ("method_name", "=", "_ppu_job_unit")],
+                limit=1,
+            )
+        )
+        # What the job runner writes once a unit died at every try.
+        unit.write({"state": "failed", "retry": 6, "exc_name": "JobFoundDead"})
+        batch.invalidate_recordset()
+        self.assertIn("gave up", batch.job_given_up)
+        self.assertIn("JobFoundDead", batch.job_given_up)
+        batch.action_cancel()
+        self.run_jobs()
+        self.assertEqual((batch.state, batch.job_step), ("cancelled", False))
+        self.assertFalse(batch.invoice_ids)
+        self.assertFalse(batch.line_ids.filtered("billed"))
+
     def test_a_second_run_on_the_same_rows_bills_nothing_twice(self):
         batch = self.import_rows([self.row("EU-discount"), self.row("EU-markup")])
         self.in_background(invoice=10)
