@@ -119,7 +119,8 @@ class AccountMove(models.Model):
         """Queue the consumption statement of the PPU invoices just posted:
         ``sending_data`` names who sends, as Odoo's "Send" of several
         invoices does, and queue_job units of ``STATEMENTS_PER_JOB`` invoices
-        (``_ppu_job_send_statements``, channel ``root.sophos_ppu``) render
+        (``_ppu_job_send_statements``, channel ``root.sophos_ppu.statements``)
+        render
         the PDFs and the e-mails in the background, in parallel, as the user
         who posted. Posting a month of invoices in one click stays a short
         request, and the statements go out within minutes.

@@ -127,14 +127,13 @@ class SophosPpuImport(models.Model):
         """Check the unbilled rows again, then finish the check (``check``)
         or go on to the invoices (``invoice``)."""
         self.ensure_one()
-        self._ppu_lock(nowait=True)
         unbilled = self.env["sophos.ppu.import.line"].search_count(
             [("import_id", "=", self.id), ("billed", "=", False)]
         )
         self._ppu_start(kind, inline=unbilled <= INLINE_ROWS)
 
     def _ppu_start_invoicing(self, leave_errors):
-        self._ppu_lock(nowait=True)
+        self._ppu_lock(nowait=True)  # before the write below, which would wait
         self._ppu_write({"job_leave_errors": leave_errors})
         self._ppu_start_check("invoice")
 
