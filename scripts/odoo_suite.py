@@ -137,13 +137,8 @@ class Cluster:
 
 def queue_job_channels(capacity):
     """queue_job's ``channels`` setting (``[queue_job] channels`` or
-    ``ODOO_QUEUE_JOB_CHANNELS``): ``capacity`` jobs of the addon at once, of
-    which statements one less (a worker stays free for posting)."""
-    statements = max(1, capacity - 1)
-    return (
-        f"root:{capacity},{JOB_CHANNEL}:{capacity},"
-        f"{JOB_CHANNEL}.statements:{statements}"
-    )
+    ``ODOO_QUEUE_JOB_CHANNELS``): ``capacity`` jobs of the addon at once."""
+    return f"root:{capacity},{JOB_CHANNEL}:{capacity}"
 
 
 def addons_path(odoo):

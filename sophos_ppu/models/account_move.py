@@ -106,6 +106,8 @@ class AccountMove(models.Model):
         # Posted, by hand or by a posting job: it no longer waits for one.
         posted.filtered("ppu_posting_data")._ppu_set_posting_data(False)
         posted._ppu_queue_statements()
+        if not self.env.context.get("ppu_statements_after_posting"):
+            posted._ppu_enqueue_statements()
         return posted
 
     def _ppu_statement_moves(self):
@@ -118,12 +120,8 @@ class AccountMove(models.Model):
     def _ppu_queue_statements(self):
         """Queue the consumption statement of the PPU invoices just posted:
         ``sending_data`` names who sends, as Odoo's "Send" of several
-        invoices does, and queue_job units of ``STATEMENTS_PER_JOB`` invoices
-        (``_ppu_job_send_statements``, channel ``root.sophos_ppu.statements``)
-        render
-        the PDFs and the e-mails in the background, in parallel, as the user
-        who posted. Posting a month of invoices in one click stays a short
-        request, and the statements go out within minutes.
+        invoices does; ``_ppu_enqueue_statements`` then hands them to
+        queue_job.
 
         An invoice already sent (``is_move_sent``: set when Odoo's sending
         made its PDF, by these jobs or by "Send") is not queued again when it
@@ -132,15 +130,26 @@ class AccountMove(models.Model):
         moves = self._ppu_statement_moves().filtered(
             lambda move: not move.is_move_sent and not move.sending_data
         )
-        if not moves:
-            return
         moves._ppu_set_sending_data(
             {
                 "author_user_id": self.env.user.id,
                 "author_partner_id": self.env.user.partner_id.id,
             }
         )
-        moves = moves.sorted("id")
+
+    def _ppu_enqueue_statements(self):
+        """Units of ``STATEMENTS_PER_JOB`` of these invoices queued for their
+        statement (``_ppu_job_send_statements``, channel ``root.sophos_ppu``)
+        render the PDFs and the e-mails in the background, in parallel, as
+        the current user: posting a month of invoices stays a short request,
+        and the statements go out within minutes. After a background posting,
+        its final job enqueues them all at once (the posting, one journal's
+        units in turn, goes first: it never waits behind a sending job)."""
+        moves = (
+            self._ppu_statement_moves()
+            .filtered(lambda move: move.sending_data and not move.is_move_sent)
+            .sorted("id")
+        )
         for start in range(0, len(moves), STATEMENTS_PER_JOB):
             chunk = moves[start : start + STATEMENTS_PER_JOB]
             chunk.with_delay(

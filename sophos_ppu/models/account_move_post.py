@@ -134,7 +134,9 @@ class AccountMove(models.Model):
         moves.journal_id._ppu_lock_numbering()
         try:
             for company, company_moves in moves.grouped("company_id").items():
-                company_moves.with_company(company)._ppu_post_or_explain(soft)
+                company_moves.with_company(company).with_context(
+                    ppu_statements_after_posting=True
+                )._ppu_post_or_explain(soft)
             self.env.flush_all()
         except pg_errors.UniqueViolation as error:
             # A number taken by a posting that committed after this
@@ -183,15 +185,16 @@ class AccountMove(models.Model):
                 )
 
     def _ppu_job_posted(self):
-        """The final job, once every unit is done: notify the job's user (who
-        confirmed) once, and take the moves Odoo refused out of the
-        queue."""
+        """The final job, once every unit is done: enqueue the statements of
+        the invoices posted, notify the job's user (who confirmed) once, and
+        take the moves Odoo refused out of the queue."""
         moves = self.exists()
         refused = moves.filtered(
             lambda move: move.state == "draft" and move.ppu_posting_data
         )
         refused._ppu_set_posting_data(False)
         posted = moves.filtered(lambda move: move.state == "posted")
+        posted._ppu_enqueue_statements()
         if refused:
             _logger.info("Posting in the background refused %s", refused)
             self._ppu_notify_refused(len(posted), len(self), refused)

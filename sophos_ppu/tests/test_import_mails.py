@@ -14,8 +14,6 @@ STATEMENT = "sophos_ppu.mail_template_ppu_invoice_reseller"
 SEND_CRON = "account.ir_cron_account_move_send"
 MAIL_CRON = "mail.ir_cron_mail_scheduler_action"
 CHANNEL = "root.sophos_ppu"
-#: Statements: their own channel, so that posting always finds a worker.
-STATEMENTS_CHANNEL = "root.sophos_ppu.statements"
 POSTING_JOBS = ("_ppu_job_post", "_ppu_job_posted")
 SENDING_JOBS = ("_ppu_job_send_statements",)
 
@@ -153,7 +151,7 @@ class TestImportMails(PpuImportCommon):
         job = ppu_jobs(self.env)
         self.assertEqual(len(job), 1)
         self.assertEqual(job.method_name, "_ppu_job_send_statements")
-        self.assertEqual(job.channel, STATEMENTS_CHANNEL)
+        self.assertEqual(job.channel, CHANNEL)
         self.assertEqual(job.state, "pending")
         self.assertEqual(job.user_id, self.env.user)
         self.assertEqual(job.records, invoice)
@@ -531,7 +529,7 @@ class TestPostingInBackground(PpuImportCommon):
             self.assertEqual(invoice.sending_data["author_user_id"], self.accountant.id)
         sending = ppu_jobs(self.env, SENDING_JOBS)
         self.assertEqual(sending.user_id, self.accountant)
-        self.assertEqual(set(sending.mapped("channel")), {STATEMENTS_CHANNEL})
+        self.assertEqual(set(sending.mapped("channel")), {CHANNEL})
         with RecordCapturer(
             self.env["ir.cron.trigger"].sudo(),
             [("cron_id", "=", self.env.ref(MAIL_CRON).id)],
