@@ -481,7 +481,7 @@ class SophosPpuImport(models.Model):
 
     def _ppu_undo_run(self):
         if self.job_kind == "import":
-            self.line_ids.sudo().unlink()
+            self.line_ids._ppu_unlink()
         elif self.job_kind == "invoice":
             self._ppu_run_invoices().sudo().with_context(ppu_job_cleanup=True).unlink()
 

@@ -355,6 +355,23 @@ class TestImportJobs(PpuImportCommon):
         with self.assertRaisesRegex(UserError, "being imported or invoiced already"):
             batch.action_create_invoices()
 
+    def test_an_import_that_fails_midway_drops_its_rows_and_is_cancelled(self):
+        self.in_background(create=1)
+        Import = self.registry["sophos.ppu.import"]
+        create_rows = Import._ppu_create_rows
+
+        def fail_on_the_second_unit(record, unit):
+            if unit["start"] == 1:
+                raise UserError("The disk is full.")
+            return create_rows(record, unit)
+
+        self.patch(Import, "_ppu_create_rows", fail_on_the_second_unit)
+        batch = self.import_rows([self.row("EU-discount"), self.row("EU-markup")])
+        self.run_jobs()
+        self.assertEqual(batch.state, "cancelled")
+        self.assertFalse(batch.line_ids)
+        self.assertIn("The disk is full.", batch.invoice_error)
+
     def test_a_large_file_that_cannot_be_read_cancels_its_batch(self):
         self.in_background()
         batch = self.import_file(b"%PDF-1.7 not a workbook", filename="october.xlsx")

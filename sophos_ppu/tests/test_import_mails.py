@@ -8,7 +8,7 @@ from odoo.tests import RecordCapturer, new_test_user, tagged
 from odoo.addons.queue_job.job import Job
 from odoo.addons.sophos_ppu.models import account_move, account_move_post
 
-from .common_import import PpuImportCommon
+from .common_import import PpuImportCommon, run_queue_jobs
 
 STATEMENT = "sophos_ppu.mail_template_ppu_invoice_reseller"
 SEND_CRON = "account.ir_cron_account_move_send"
@@ -659,3 +659,39 @@ class TestPostingInBackground(PpuImportCommon):
         self.assertEqual(waiting.state, "draft")
         self.assertIn("confirm it again", waiting.message_ids[0].body)
         self.assertFalse(ppu_jobs(self.env))
+
+
+@tagged("post_install", "-at_install")
+class TestUpgradeResumesBatches(PpuImportCommon):
+    """18.0.1.3.0: batches the removed scheduled action was working on run
+    again as jobs, and bill nothing twice."""
+
+    def test_an_interrupted_invoicing_goes_on_as_jobs(self):
+        batch = self.import_rows(
+            [self.row("EU-discount"), self.row("EU-markup"), self.row("EU-eur")]
+        )
+        batch.action_create_invoices()
+        # As the removed action left it: one reseller invoiced, then stopped.
+        kept = batch.invoice_ids.filtered(
+            lambda move: move.partner_id == self.resellers["discount"]
+        )
+        (batch.invoice_ids - kept).unlink()
+        batch._ppu_write({"state": "invoicing", "job_step": "invoice"})
+        load_migration("18.0.1.3.0")(self.env, "18.0.1.2.0")
+        self.assertEqual(batch.state, "invoiced")  # small: invoiced at once
+        self.assertEqual(len(batch.invoice_ids), 3)
+        self.assertIn(kept, batch.invoice_ids)
+        lines = batch.invoice_ids.invoice_line_ids.filtered("ppu_import_line_id")
+        self.assertEqual(lines.ppu_import_line_id, batch.line_ids)
+        self.assertEqual(len(lines), 3)
+
+    def test_an_interrupted_import_is_read_again_as_jobs(self):
+        batch = self.import_rows([self.row("EU-discount"), self.row("EU-markup")])
+        batch._ppu_write({"state": "importing", "job_step": "create"})
+        batch.line_ids[1:]._ppu_unlink()  # the removed action's first chunk
+        load_migration("18.0.1.3.0")(self.env, "18.0.1.2.0")
+        self.assertEqual((batch.state, batch.job_kind), ("importing", "import"))
+        self.assertFalse(batch.line_ids)
+        run_queue_jobs(self.env)
+        self.assertEqual(batch.state, "checked")
+        self.assertEqual(batch.line_ids.mapped("state"), ["ok", "ok"])
