@@ -2,6 +2,7 @@
 import functools
 import subprocess
 from collections import defaultdict
+from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.tools import SQL, float_is_zero, formatLang
@@ -17,6 +18,10 @@ STATEMENTS_PER_RUN = 5
 #: seconds each, so that a job stays far from a worker's limits and a
 #: month's statements spread over every worker of the channel.
 STATEMENTS_PER_JOB = 5
+#: When a sending job wakes Odoo's mail queue: once the e-mails the job sends
+#: itself, right after its commit, are out. Woken at once, the queue raced
+#: them (a serialization failure logged for each, in the production check).
+MAIL_QUEUE_DELAY = timedelta(minutes=1)
 #: Internal users who deal with the import; portal resellers never see it.
 PPU_STAFF = "sophos_ppu.group_ppu_operations,account.group_account_invoice"
 #: Fields of an invoice that none of its lines depends on (review flag,
@@ -176,7 +181,9 @@ class AccountMove(models.Model):
                 # Each one says why in its chatter (Odoo's _hook_if_errors).
                 failed._ppu_set_sending_data(False)
                 self._ppu_notify_not_sent(failed)
-        self.env.ref("mail.ir_cron_mail_scheduler_action")._trigger()
+        self.env.ref("mail.ir_cron_mail_scheduler_action")._trigger(
+            at=fields.Datetime.now() + MAIL_QUEUE_DELAY
+        )
 
     def _ppu_lock_sendable(self):
         """These invoices still waiting for their statement, locked until the
