@@ -254,13 +254,28 @@ def profiled(enabled):
     return decorate
 
 
-def run_background(env, batch):
-    """Run the batch's queue jobs one after the other as one queue_job worker
-    does (its controller: the job performed, marked done, its dependents
-    enqueued, a commit per job) until the batch's run ends.
-    :returns: the number of jobs run."""
+def perform_job(env, uuid):
+    """Run one stored job as queue_job's runner does: loaded from the
+    database (as the user who enqueued it), marked done, the jobs that
+    waited for it released."""
     from odoo.addons.queue_job.job import Job
 
+    job = Job.load(env, uuid)
+    job.set_started()
+    job.store()
+    job.perform()
+    env.flush_all()
+    job.set_done()
+    job.store()
+    env.flush_all()
+    job.enqueue_waiting()
+    return job
+
+
+def run_background(env, batch):
+    """Run the batch's queue jobs one after the other as one queue_job worker
+    does, a commit per job, until the batch's run ends.
+    :returns: the number of jobs run."""
     Queue = env["queue.job"].sudo()
     jobs = 0
     while True:
@@ -270,13 +285,7 @@ def run_background(env, batch):
         record = Queue.search([("state", "=", "pending")], order="id", limit=1)
         if not record:
             raise RuntimeError(f"{batch.name} is {batch.state} with no job left")
-        job = Job.load(env, record.uuid)
-        job.set_started()
-        job.perform()
-        job.set_done()
-        job.store()
-        env.flush_all()
-        job.enqueue_waiting()
+        perform_job(env, record.uuid)
         env.cr.commit()
         jobs += 1
 

@@ -57,6 +57,7 @@ from benchmark_import import (  # noqa: E402
     install,
     open_registry,
     peak_rss_mb,
+    perform_job,
     setup_data,
     write_file,
 )
@@ -201,24 +202,6 @@ def profiled_call(call, env, path):
     profile.runcall(call)
     profile.runcall(env.flush_all)
     profile.dump_stats(path)
-
-
-def perform_job(env, uuid):
-    """Run one stored job as queue_job's runner does: loaded from the
-    database (as the user who enqueued it), marked done, the jobs that
-    waited for it released."""
-    from odoo.addons.queue_job.job import Job
-
-    job = Job.load(env, uuid)
-    job.set_started()
-    job.store()
-    job.perform()
-    env.flush_all()
-    job.set_done()
-    job.store()
-    env.flush_all()
-    job.enqueue_waiting()
-    return job
 
 
 def timed_jobs(name, env, methods, runs, profile=None):

@@ -579,7 +579,7 @@ class SophosPpuImport(models.Model):
         rows billed since it began (its units run at once)."""
         for batch in self:
             done = batch.job_done
-            if batch.job_step and STEPS.get(batch.job_step, STEPS["read"]).parallel:
+            if batch.job_step in STEPS and STEPS[batch.job_step].parallel:
                 done = batch._ppu_billed_count() - batch.job_base
             batch.progress_done = done
             batch.progress = (

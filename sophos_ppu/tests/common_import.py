@@ -261,36 +261,42 @@ class Killed(Exception):
     """A worker killed mid-job: its transaction is rolled back."""
 
 
+def perform_queue_job(env, uuid):
+    """Run one stored job as queue_job's controller does: loaded from the
+    database (as the user who enqueued it), performed, marked done, the jobs
+    that waited for it released."""
+    job = Job.load(env, uuid)
+    job.set_started()
+    job.store()
+    job.perform()
+    job.set_done()
+    job.store()
+    env.flush_all()
+    job.enqueue_waiting()
+    env.invalidate_all()
+    return job
+
+
 def run_queue_jobs(env, count=None, fail=None):
-    """Run the pending queue jobs one by one (all, or ``count`` of them), as
-    queue_job's runner and controller do (each job as its user, its
-    dependents enqueued once it is done), in this test's transaction.
-    ``fail`` (a job -> bool) marks jobs to stop midway, as a killed worker
-    would: rolled back, then found dead and run again. :returns: the number
-    of jobs run."""
+    """Run the pending queue jobs one by one (all, or ``count`` of them), in
+    this test's transaction. ``fail`` (a job -> bool) marks jobs to stop
+    midway, as a killed worker would: rolled back, then found dead and run
+    again. :returns: the number of jobs run."""
     Queue = env["queue.job"].sudo()
     for done in range(count or 500):
         record = Queue.search([("state", "=", "pending")], order="id", limit=1)
         if not record:
             return done
-        job = Job.load(env, record.uuid)
-        job.set_started()
-        job.store()
-        if fail and fail(job):
+        if fail and fail(Job.load(env, record.uuid)):
             with contextlib.suppress(Killed), env.cr.savepoint():
-                job.perform()
+                Job.load(env, record.uuid).perform()
                 env.flush_all()
                 raise Killed
             env.invalidate_all()
             # What the runner does with a job whose worker died.
             record.write({"state": "pending", "retry": record.retry + 1})
             continue
-        job.perform()
-        job.set_done()
-        job.store()
-        env.flush_all()
-        job.enqueue_waiting()
-        env.invalidate_all()
+        perform_queue_job(env, record.uuid)
     if count:
         return count
     raise AssertionError("the queue jobs never end")

@@ -8,7 +8,7 @@ from odoo.tests import RecordCapturer, new_test_user, tagged
 from odoo.addons.queue_job.job import Job
 from odoo.addons.sophos_ppu.models import account_move, account_move_post
 
-from .common_import import PpuImportCommon, run_queue_jobs
+from .common_import import PpuImportCommon, perform_queue_job, run_queue_jobs
 
 STATEMENT = "sophos_ppu.mail_template_ppu_invoice_reseller"
 SEND_CRON = "account.ir_cron_account_move_send"
@@ -59,14 +59,7 @@ def run_ppu_jobs(env, methods=POSTING_JOBS + SENDING_JOBS):
         if not pending:
             return
         for record in pending:
-            job = Job.load(env, record.uuid)
-            job.set_started()
-            job.store()
-            job.perform()
-            job.set_done()
-            job.store()
-            env.flush_all()
-            job.enqueue_waiting()
+            perform_queue_job(env, record.uuid)
     raise AssertionError("jobs still pending after 20 rounds")
 
 
