@@ -11,6 +11,8 @@ from sophos_ppu.core.checking import (
     ALREADY_BILLED,
     AMBIGUOUS,
     CLOSED_SUBSCRIPTION,
+    CORRECTS_UNBILLED,
+    CREDITS_BILLED,
     IDENTIFIER_ELSEWHERE,
     NO_RULE,
     NO_SUBSCRIPTION,
@@ -21,6 +23,7 @@ from sophos_ppu.core.checking import (
     SEVERAL_IDENTIFIERS,
     UNREADABLE,
     ZERO_QUANTITY,
+    Billed,
     Checker,
     Issue,
     SubscriptionFacts,
@@ -444,3 +447,45 @@ def test_the_core_exports_the_checks():
     assert core.SubscriptionFacts is SubscriptionFacts
     assert core.decide_identifiers is decide_identifiers
     assert core.mark_duplicates is mark_duplicates
+
+
+# ----------------------------------------------------------------------
+# Corrections credit what was billed
+# ----------------------------------------------------------------------
+
+SEPTEMBER_ROW = {"start_date": date(2026, 9, 1), "end_date": date(2026, 9, 30)}
+BILLED_IN_SEPTEMBER = Billed(row_id=41, price_unit=5.03, currency_id=2, reseller_id=10)
+
+
+def test_a_correction_of_a_billed_consumption_is_credited_as_it_was_billed():
+    billed_of = {"eu-1": BILLED_IN_SEPTEMBER}.get
+    [result] = check(
+        [row(quantity=-3, **SEPTEMBER_ROW)],
+        billed_of=lambda row: billed_of(row["end_user_identifier"].lower()),
+    )
+    assert result.state == "ok"
+    assert result.issue == Issue(CREDITS_BILLED, {"row_id": 41})
+    assert (result.price_unit, result.credits) == (5.03, BILLED_IN_SEPTEMBER)
+
+
+def test_a_billed_consumption_is_credited_even_once_its_subscription_closed():
+    closed = SubscriptionFacts(1, "EU-1", "Acme", state="closed", pricelist_id=200)
+    [result] = check(
+        [row(quantity=-3, **SEPTEMBER_ROW)],
+        subscriptions=[closed],
+        billed_of=lambda row: BILLED_IN_SEPTEMBER,
+    )
+    assert (result.state, result.price_unit) == ("ok", 5.03)
+
+
+def test_a_correction_with_nothing_billed_behind_it_is_priced_by_todays_rule():
+    [result] = check([row(quantity=-3, **SEPTEMBER_ROW)], billed_of=lambda row: None)
+    assert result.state == "ok"
+    assert result.issue == Issue(CORRECTS_UNBILLED)
+    assert (result.price_unit, result.credits) == (4.5, None)
+
+
+def test_consumption_never_looks_for_a_billing_to_credit():
+    asked = []
+    [result] = check([row(quantity=3)], billed_of=asked.append)
+    assert (result.state, result.issue, asked) == ("ok", None, [])

@@ -142,14 +142,21 @@ def error_report_csv(header, rows):
 
 def error_report_xlsx(header, rows, sheet_title="Issues"):
     """The error report as .xlsx bytes; every text cell is neutralised."""
+    return workbook_xlsx([(sheet_title, header, rows)])
+
+
+def workbook_xlsx(sheets):
+    """An .xlsx workbook of ``sheets``, (title, header, rows) each, as bytes;
+    every text cell is neutralised."""
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(sheet_title)
-    for row in _safe_rows(header, rows):
-        sheet.append(
-            [float(cell) if isinstance(cell, Decimal) else cell for cell in row]
-        )
+    for title, header, rows in sheets:
+        sheet = workbook.create_sheet(title[:31])
+        for row in _safe_rows(header, rows):
+            sheet.append(
+                [float(cell) if isinstance(cell, Decimal) else cell for cell in row]
+            )
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -25,9 +25,15 @@ The issue ladder, first match wins:
    subscription's (not checked for a subscription picked by hand);
 4. ``outside_period``: the service dates are not in the billing month (a
    correction, negative quantity, may credit an earlier month);
-5. ``closed``: the subscription is closed;
-6. ``no_rule``: the subscription's pricelist has no rule for the service;
-7. ok, with the note ``zero_quantity`` when there is nothing to invoice.
+5. a correction of a consumption billed earlier is ok, with the note
+   ``credits_billed``: it is credited at the price, in the currency and to
+   the reseller of that billing (whatever the subscription's state or
+   pricelist says today);
+6. ``closed``: the subscription is closed;
+7. ``no_rule``: the subscription's pricelist has no rule for the service;
+8. ok, with the note ``zero_quantity`` when there is nothing to invoice, or
+   ``corrects_unbilled`` for a correction with nothing billed behind it
+   (priced by today's rule).
 
 Then (:func:`mark_duplicates`) a row checked ok becomes a duplicate when its
 consumption is billed already (``already_billed``), or when an earlier row
@@ -64,6 +70,8 @@ OUTSIDE_PERIOD = "outside_period"  # start, end: the service dates
 CLOSED_SUBSCRIPTION = "closed"  # subscription_id
 NO_RULE = "no_rule"  # subscription_id
 ZERO_QUANTITY = "zero_quantity"  # (a note on a row checked ok)
+CREDITS_BILLED = "credits_billed"  # row_id: the billed row (a note on a row ok)
+CORRECTS_UNBILLED = "corrects_unbilled"  # (a note on a row checked ok)
 ALREADY_BILLED = "already_billed"  # batch_id: the batch that billed it
 REPEATS_ROW = "repeats_row"  # row: the row of the file it repeats cell for cell
 SAME_CONSUMPTION = "same_consumption"  # row: the earlier row of the same key
@@ -130,6 +138,19 @@ class RowCheck(NamedTuple):
     price_unit: float = 0.0
     rule_id: int | None = None
     billed_by: int | None = None
+    credits: Billed | None = None
+
+
+class Billed(NamedTuple):
+    """A consumption billed earlier, as the correction that credits it
+    sees it: its row, and the price, currency and reseller it was billed
+    at (those of its invoice line)."""
+
+    row_id: int
+    price_unit: float
+    currency_id: int
+    reseller_id: int
+    rule_id: int | None = None
 
 
 #: ``price_of(subscription, row) -> (unit price, rule id)``: the rule id is
@@ -206,6 +227,9 @@ class Checker:
     :param reseller_named: ``row -> reseller id`` the row's file names (its
         Partner ID or Name), or None when it names none known
     :param manual: the subscriptions ops picked by hand on rows
+    :param billed_of: ``row -> Billed`` the consumption a correction (a row
+        of negative quantity) credits, or None when nothing billed stands
+        behind it
     """
 
     def __init__(
@@ -217,11 +241,13 @@ class Checker:
         price_of: Pricer | None = None,
         reseller_named: Callable[[Mapping], Any] | None = None,
         manual: Iterable[SubscriptionFacts] = (),
+        billed_of: Callable[[Mapping], Billed | None] | None = None,
     ):
         self.matcher = Matcher(subscriptions, manual)
         self.period_start, self.period_end = period_start, period_end
         self.price_of = price_of
         self.reseller_named = reseller_named
+        self.billed_of = billed_of
 
     def check(self, rows: Iterable[Mapping]) -> list[RowCheck]:
         return [self.check_row(row) for row in rows]
@@ -261,6 +287,18 @@ class Checker:
                 OUTSIDE_PERIOD, {"start": row["start_date"], "end": row["end_date"]}
             )
             return RowCheck(ERROR, issue, subscription, method)
+        correction = row["quantity"] < 0
+        if correction and self.billed_of and (billed := self.billed_of(row)):
+            issue = Issue(CREDITS_BILLED, {"row_id": billed.row_id})
+            return RowCheck(
+                OK,
+                issue,
+                subscription,
+                method,
+                billed.price_unit,
+                billed.rule_id,
+                credits=billed,
+            )
         if subscription.state == CLOSED:
             issue = Issue(CLOSED_SUBSCRIPTION, {"subscription_id": subscription.id})
             return RowCheck(ERROR, issue, subscription, method)
@@ -268,7 +306,10 @@ class Checker:
         if not rule_id:
             issue = Issue(NO_RULE, {"subscription_id": subscription.id})
             return RowCheck(ERROR, issue, subscription, method)
-        note = None if row["quantity"] else Issue(ZERO_QUANTITY)
+        if correction:
+            note = Issue(CORRECTS_UNBILLED)
+        else:
+            note = None if row["quantity"] else Issue(ZERO_QUANTITY)
         return RowCheck(OK, note, subscription, method, price, rule_id)
 
     def in_period(self, row: Mapping) -> bool:
