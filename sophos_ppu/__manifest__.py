@@ -4,7 +4,7 @@
     "name": "Sophos Pay-Per-Use",
     "summary": "Sell Sophos MSP Flex through the reseller shop and bill it "
     "monthly from the Sophos consumption file",
-    "version": "18.0.1.3.0",
+    "version": "18.0.1.4.0",
     "category": "Sales/Sales",
     "license": "LGPL-3",
     "author": "sophos_ppu developers",
@@ -37,10 +37,12 @@
         "views/res_partner_views.xml",
         "views/product_pricelist_views.xml",
         "views/website_sale_templates.xml",
+        "report/ppu_month_close.xml",
         "views/sophos_ppu_import_views.xml",
         "views/account_move_views.xml",
         "views/portal_templates.xml",
         "wizards/sophos_ppu_import_wizard.xml",
+        "wizards/sophos_ppu_vendor_bill_link.xml",
         "views/menus.xml",
     ],
     "demo": [

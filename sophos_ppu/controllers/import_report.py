@@ -10,7 +10,11 @@ from werkzeug.exceptions import NotFound
 
 from odoo.http import Controller, content_disposition, request, route
 
-from odoo.addons.sophos_ppu.core.billing import error_report_csv, error_report_xlsx
+from odoo.addons.sophos_ppu.core.billing import (
+    error_report_csv,
+    error_report_xlsx,
+    workbook_xlsx,
+)
 
 #: The spreadsheet downloads of the addon: builder and content type.
 TABLE_FORMATS = {
@@ -29,6 +33,11 @@ def table_response(header, rows, extension, filename, sheet_title=None):
         data = build(header, rows, sheet_title=sheet_title)
     else:
         data = build(header, rows)
+    return file_response(data, mimetype, filename)
+
+
+def file_response(data, mimetype, filename):
+    """A download built on the fly, never cached."""
     return request.make_response(
         data,
         headers=[
@@ -57,3 +66,23 @@ class PpuImportReport(Controller):
         batch.check_access("read")
         filename = f"{batch.name.replace('/', '-')}-issues.{extension}"
         return table_response(*batch._ppu_error_report_rows(), extension, filename)
+
+    @route(
+        "/sophos_ppu/import/<int:import_id>/month-close.xlsx",
+        type="http",
+        auth="user",
+        methods=["GET"],
+    )
+    def ppu_import_month_close(self, import_id):
+        """The month close of a batch: who reads its costs may download it."""
+        batch = request.env["sophos.ppu.import"].browse(import_id).exists()
+        if not batch:
+            raise NotFound()
+        batch.check_access("read")
+        batch.check_field_access_rights("read", ["close_cost_company"])
+        filename = f"{batch.name.replace('/', '-')}-month-close.xlsx"
+        return file_response(
+            workbook_xlsx(batch._ppu_close_tables()),
+            TABLE_FORMATS["xlsx"][1],
+            filename,
+        )

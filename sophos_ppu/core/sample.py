@@ -111,6 +111,15 @@ SERVICES = {
             Decimal("1.90"),
             Decimal("1.24"),
         ),
+        # Sold with a thin margin: a deep volume discount goes below cost.
+        Service(
+            "ZTNA-MSP",
+            "Sophos ZTNA",
+            "Network",
+            "User",
+            Decimal("2.00"),
+            Decimal("1.70"),
+        ),
     )
 }
 
@@ -131,7 +140,8 @@ class EndUser:
 #: The end customers of the demo database's three resellers. Each reseller's
 #: Sophos partner ID is its Reference in Odoo. Quantities are chosen so that
 #: every billing rule shows: Seaview Hotels Group stays above the 100 units
-#: that earn Pacific Coast MSP its volume discount.
+#: that earn Pacific Coast MSP its volume discount, which takes Granite Peak
+#: Engineering's ZTNA below its cost (the month close flags it).
 DEMO_END_USERS = (
     EndUser(
         "3f6c1e2a-8d4b-4c7e-9a15-2b7d0e9c4a11",
@@ -187,7 +197,7 @@ DEMO_END_USERS = (
         "AU",
         "SPX-300303",
         "Pacific Coast MSP",
-        (("CIXA-MSP", 35), ("MOBA-MSP", 20)),
+        (("CIXA-MSP", 35), ("MOBA-MSP", 20), ("ZTNA-MSP", 130)),
     ),
 )
 

@@ -14,6 +14,8 @@ from . import sophos_ppu_import_check
 from . import sophos_ppu_import_invoice
 from . import sophos_ppu_import_job
 from . import sophos_ppu_import_progress
+from . import sophos_ppu_import_close
+from . import sophos_ppu_reconciliation
 from . import account_move
 from . import account_move_post
 from . import account_move_line

@@ -4,7 +4,7 @@ import subprocess
 from collections import defaultdict
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.tools import SQL, float_is_zero, formatLang
 
 from odoo.addons.base.models.ir_actions_report import _get_wkhtmltopdf_bin
@@ -50,6 +50,16 @@ class AccountMove(models.Model):
         copy=False,
         check_company=True,
         groups=PPU_STAFF,
+    )
+    ppu_cost_import_id = fields.Many2one(
+        "sophos.ppu.import",
+        string="Sophos Consumption Import",
+        index="btree_not_null",
+        copy=False,
+        check_company=True,
+        groups="account.group_account_invoice",
+        help="On Sophos's bill: the consumption import whose file it bills, "
+        "compared with it on the import's Month close tab.",
     )
     ppu_import_attachment_id = fields.Many2one(
         related="ppu_import_id.attachment_id",
@@ -347,6 +357,30 @@ class AccountMove(models.Model):
                 )
             )
         return result
+
+    def _ppu_round_to(self, total):
+        """Make this draft bill's untaxed total ``total`` to the cent, with a
+        rounding line when its lines' prices and quantities, rounded to their
+        precision, do not give it."""
+        difference = self.currency_id.round(float(total) - self.amount_untaxed)
+        if self.currency_id.is_zero(difference):
+            return
+        line = self.invoice_line_ids.filtered("product_id")[:1]
+        self.invoice_line_ids = [
+            Command.create(
+                {
+                    "product_id": line.product_id.id,
+                    "account_id": line.account_id.id,
+                    "name": self.env._("Rounding to the file's cost"),
+                    "quantity": 1,
+                    "price_unit": difference,
+                }
+            )
+        ]
+
+    def _ppu_selection_label(self, name):
+        """The label of the selection field ``name``, in the user's language."""
+        return dict(self._fields[name]._description_selection(self.env))[self[name]]
 
     def _ppu_label(self):
         return f"{self.display_name} ({self.partner_id.display_name})"

@@ -12,6 +12,13 @@ class ResConfigSettings(models.TransientModel):
     ppu_ops_partner_ids = fields.Many2many(
         related="company_id.ppu_ops_partner_ids", readonly=False
     )
+    ppu_vendor_id = fields.Many2one(related="company_id.ppu_vendor_id", readonly=False)
+    ppu_cost_product_id = fields.Many2one(
+        related="company_id.ppu_cost_product_id", readonly=False
+    )
+    ppu_cost_account_id = fields.Many2one(
+        related="company_id.ppu_cost_account_id", readonly=False
+    )
     # Consumption files beyond these are refused before any reader sees them.
     ppu_max_file_mb = fields.Integer(
         string="Largest consumption file (MB)",

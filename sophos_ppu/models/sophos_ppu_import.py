@@ -260,8 +260,9 @@ class SophosPpuImport(models.Model):
         return True
 
     def action_view_lines(self, state=None):
-        """The batch's rows, only those in ``state`` ('ok', 'error',
-        'duplicate') when given: what the batch's counts open."""
+        """The batch's rows, only those of the filter ``state`` ('ok',
+        'error', 'duplicate', 'below_cost') when given: what the batch's
+        counts open."""
         self.ensure_one()
         action = self.env["ir.actions.actions"]._for_xml_id(
             "sophos_ppu.sophos_ppu_import_line_action"
@@ -363,6 +364,10 @@ class SophosPpuImport(models.Model):
                 limit=SUMMARY_ERRORS,
             )
         ]
+        # Ops see it in the summary; a warning, never an error.
+        summary["below_cost"] = Line.sudo().search_count(
+            [("import_id", "=", self.id), ("below_cost", "=", True)]
+        )
         summary["billable_label"] = (
             self.env._("Billed") if self.state == "invoiced" else self.env._("Billable")
         )

@@ -23,11 +23,17 @@ from collections import defaultdict
 from odoo import api, models
 from odoo.tools import float_round, split_every
 
-from odoo.addons.sophos_ppu.core.billing import normalise_identifier, normalise_name
+from odoo.addons.sophos_ppu.core.billing import (
+    consumption_key,
+    normalise_identifier,
+    normalise_name,
+)
 from odoo.addons.sophos_ppu.core.checking import (
     ALREADY_BILLED,
     AMBIGUOUS,
     CLOSED_SUBSCRIPTION,
+    CORRECTS_UNBILLED,
+    CREDITS_BILLED,
     DUPLICATE,
     ERROR,
     IDENTIFIER_ELSEWHERE,
@@ -41,6 +47,7 @@ from odoo.addons.sophos_ppu.core.checking import (
     SEVERAL_IDENTIFIERS,
     UNREADABLE,
     ZERO_QUANTITY,
+    Billed,
     Checker,
     SubscriptionFacts,
     decide_identifiers,
@@ -58,8 +65,10 @@ CHECK_FIELDS = (
     "price_unit",
     "price_subtotal",
     "state",
+    "issue",
     "message",
     "duplicate_import_id",
+    "corrected_line_id",
 )
 #: Fields of a line the checks read.
 ROW_FIELDS = (
@@ -67,6 +76,7 @@ ROW_FIELDS = (
     "end_user_identifier",
     "end_customer_name",
     "product_description",
+    "sku",
     "start_date",
     "end_date",
     "quantity",
@@ -189,21 +199,25 @@ class SophosPpuImport(models.Model):
         results = []
         for row, check in zip(rows, checks, strict=True):
             subscription = check.subscription
+            # A correction of a billing: credited as billed, to whom.
+            billing = check.credits or subscription
             result = {
                 "subscription_id": subscription.id if subscription else False,
                 "match_method": check.match_method or False,
-                "partner_id": (subscription and subscription.reseller_id) or False,
+                "partner_id": (billing and billing.reseller_id) or False,
                 "pricelist_item_id": check.rule_id or False,
-                "currency_id": (subscription and subscription.currency_id) or False,
+                "currency_id": (billing and billing.currency_id) or False,
                 "price_unit": check.price_unit,
                 "price_subtotal": 0.0,
                 "state": check.state,
+                "issue": check.issue.code if check.issue else False,
                 "message": text_of(check.issue) if check.issue else False,
                 "duplicate_import_id": check.billed_by
                 or (check.state == DUPLICATE and self.id),
+                "corrected_line_id": check.credits.row_id if check.credits else False,
             }
-            if check.rule_id:
-                currency_id = subscription.currency_id
+            if check.rule_id or check.credits:
+                currency_id = result["currency_id"]
                 if currency_id not in rounding:
                     rounding[currency_id] = (
                         self.env["res.currency"].browse(currency_id).rounding
@@ -278,18 +292,18 @@ class SophosPpuImport(models.Model):
         changes = {}
         if decision.refused:
             text_of = self._ppu_issue_texts()
-            refused = defaultdict(list)  # message -> line ids
+            refused = defaultdict(list)  # (code, message) -> line ids
             were_ok = []  # refused rows that were checked ok
             for line in lines:
                 issue = decision.issue_for(line.subscription_id.id, line.match_method)
                 if issue:
-                    refused[text_of(issue)].append(line.id)
+                    refused[issue.code, text_of(issue)].append(line.id)
                     if line.state == OK:
                         were_ok.append(line.id)
-            for message, ids in refused.items():
+            for (code, message), ids in refused.items():
                 values = dict.fromkeys(CHECK_FIELDS, False)
                 values.update(price_unit=0.0, price_subtotal=0.0, state=ERROR)
-                values["message"] = message
+                values.update(issue=code, message=message)
                 Line.browse(ids)._ppu_write(values)
                 changes.update(dict.fromkeys(ids, values))
             # Before recording: the rows checked again match as in one pass.
@@ -371,6 +385,7 @@ class SophosPpuImport(models.Model):
             period_end=self.period_end_date,
             reseller_named=self._ppu_file_resellers(rows),
             manual=[fact for fact in facts + extra if fact.id in picked],
+            billed_of=self._ppu_billings_corrected(rows),
         )
         checker.price_of = self._ppu_pricer(checker.matched(rows))
         return checker
@@ -423,6 +438,60 @@ class SophosPpuImport(models.Model):
                 currency_id,
             ) in self.env.execute_query(query.select(*columns))
         ]
+
+    def _ppu_billings_corrected(self, rows):
+        """A function row -> the :class:`Billed` consumption that the
+        correction ``row`` credits (the billed row with the key of the same
+        end user, service and dates, and its invoice line), or None.
+
+        The price, currency and reseller are those of the invoice line that
+        billed it (an accountant may have changed the draft), else the
+        row's."""
+        keys = {
+            consumption_key(*self._ppu_source_of(row)): row["row_number"]
+            for row in rows
+            if row.get("quantity", 0) < 0 and not row.get("parse_error")
+        }
+        billed = {}
+        Line = self.env["sophos.ppu.import.line"]
+        for some_keys in split_every(KEY_BATCH, list(keys)):
+            for line in Line.sudo().search_fetch(
+                [
+                    ("company_id", "=", self.company_id.id),
+                    ("billed", "=", True),
+                    ("consumption_key", "in", list(some_keys)),
+                ],
+                ["consumption_key", "price_unit", "currency_id", "partner_id"],
+            ):
+                invoice_line = line.invoice_line_ids[:1]
+                billed[line.consumption_key] = Billed(
+                    row_id=line.id,
+                    price_unit=invoice_line.price_unit
+                    if invoice_line
+                    else line.price_unit,
+                    currency_id=(invoice_line.currency_id or line.currency_id).id,
+                    reseller_id=(
+                        invoice_line.move_id.commercial_partner_id or line.partner_id
+                    ).id,
+                    rule_id=line.pricelist_item_id.id or None,
+                )
+
+        def billed_of(row):
+            return billed.get(consumption_key(*self._ppu_source_of(row)))
+
+        return billed_of
+
+    @staticmethod
+    def _ppu_source_of(row):
+        """The arguments of ``consumption_key`` of the consumption a row of
+        values is about (its quantity left out: a correction's key without
+        its quantity is the key of the consumption it corrects)."""
+        return (
+            row["end_user_identifier"],
+            row.get("sku") or row["product_description"],
+            row["start_date"],
+            row["end_date"],
+        )
 
     def _ppu_subscription_domain(self):
         domain = [("company_id", "=", self.company_id.id)]
@@ -635,6 +704,20 @@ class SophosPpuImport(models.Model):
             )
         if code == ZERO_QUANTITY:
             return _("Zero quantity: not invoiced.")
+        if code == CREDITS_BILLED:
+            billed = self.env["sophos.ppu.import.line"].sudo().browse(params["row_id"])
+            return _(
+                "Credits row %(row)s of import %(batch)s (%(invoice)s) at the "
+                "price it was billed at.",
+                row=billed.row_number,
+                batch=billed.import_id.name,
+                invoice=billed.invoice_id.display_name or "-",
+            )
+        if code == CORRECTS_UNBILLED:
+            return _(
+                "No billed consumption stands behind this correction: priced by "
+                "the current pricelist rule."
+            )
         if code == ALREADY_BILLED:
             return _(
                 "Already billed by import %(batch)s.",

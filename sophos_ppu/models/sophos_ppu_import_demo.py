@@ -9,7 +9,9 @@ It runs the module's own flows, as people do, for the demo resellers:
    the subscriptions; Maple Street Bakery is ordered without its End User
    Identifier, learnt from the first file by name;
 2. the month before last is imported from a Sophos-like workbook, invoiced
-   and the invoices posted: the resellers see them in the portal;
+   and the invoices posted: the resellers see them in the portal; Sophos's
+   bill is made from the file and posted: the month reconciles, and Granite
+   Peak Engineering's ZTNA shows priced below cost;
 3. last month's workbook is imported into a batch that ops check and invoice.
 
 Months are relative to the day the demo is loaded, so that the demo looks
@@ -55,6 +57,8 @@ class SophosPpuImport(models.Model):
             posted = self._ppu_demo_import(today + relativedelta(months=-2, day=1))
             posted.action_create_invoices()
             posted.invoice_ids.action_post()
+            posted.action_create_vendor_bills()
+            posted.vendor_bill_ids.action_post()
             to_check = self._ppu_demo_import(today + relativedelta(months=-1, day=1))
         self.env["ir.model.data"]._update_xmlids(
             [

@@ -37,6 +37,7 @@ INVOICE_ROW_FIELDS = [
     "quantity",
     "price_unit",
     "price_subtotal",
+    "corrected_line_id",
 ]
 
 
@@ -137,7 +138,8 @@ class SophosPpuImport(models.Model):
 
     def _ppu_with_subscriptions(self, rows):
         """``rows`` (dicts with their subscription id) with the end customer's
-        name and the product of their subscription added."""
+        name and the product of their subscription added, and the invoice
+        that billed what a correction credits (``credits``)."""
         subscriptions = self.env["sophos.ppu.subscription"].browse(
             {row["subscription_id"] for row in rows}
         )
@@ -148,8 +150,15 @@ class SophosPpuImport(models.Model):
             )
             for subscription in subscriptions
         }
+        credited = {
+            line.id: line.invoice_id
+            for line in self.env["sophos.ppu.import.line"]
+            .sudo()
+            .browse({row.get("corrected_line_id") for row in rows} - {False, None})
+        }
         for row in rows:
             row["end_customer"], row["product"] = facts[row["subscription_id"]]
+            row["credits"] = credited.get(row.get("corrected_line_id"))
         return rows
 
     def _ppu_invoice_parts(self, rows):
@@ -298,6 +307,11 @@ class SophosPpuImport(models.Model):
             )
             for row in rows
         ]
+        for row, vals in zip(rows, line_vals, strict=True):
+            if row.get("credits"):
+                vals["name"] += " — " + self.with_context(lang=partner.lang).env._(
+                    "credits %(invoice)s", invoice=row["credits"].display_name
+                )
         accounting.add_amounts(line_vals, partner, currency, is_refund)
         commands, customer = [], None
         for row, vals in zip(rows, line_vals, strict=True):

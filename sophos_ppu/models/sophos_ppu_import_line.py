@@ -7,6 +7,7 @@ from markupsafe import Markup, escape
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
+from odoo.addons.sophos_ppu.core import checking, month_close
 from odoo.addons.sophos_ppu.core.billing import consumption_key
 from odoo.addons.sophos_ppu.core.values import Bad, parse_amount, parse_date
 
@@ -46,6 +47,35 @@ AMOUNT_COLUMNS = {
     "unit_msrp": "unit_msrp",
     "unit_price": "unit_cost",
 }
+#: Who sees what a row costs and earns: accountants and ops, never portal.
+COST_GROUPS = "account.group_account_invoice,sophos_ppu.group_ppu_operations"
+#: The core's issue codes (checking), as the rows store them.
+ISSUES = [
+    (checking.UNREADABLE, "Unreadable"),
+    (checking.NO_SUBSCRIPTION, "Unknown end customer"),
+    (checking.AMBIGUOUS, "Several subscriptions"),
+    (checking.OTHER_RESELLER, "Another reseller's"),
+    (checking.OUTSIDE_PERIOD, "Outside the billing month"),
+    (checking.CLOSED_SUBSCRIPTION, "Closed subscription"),
+    (checking.NO_RULE, "No pricelist rule"),
+    (checking.ZERO_QUANTITY, "Zero quantity"),
+    (checking.CREDITS_BILLED, "Credits a billed row"),
+    (checking.CORRECTS_UNBILLED, "Corrects nothing billed"),
+    (checking.ALREADY_BILLED, "Already billed"),
+    (checking.REPEATS_ROW, "Repeats a row"),
+    (checking.SAME_CONSUMPTION, "Same consumption"),
+    (checking.SEVERAL_IDENTIFIERS, "Several identifiers"),
+    (checking.IDENTIFIER_ELSEWHERE, "Identifier of another reseller"),
+]
+#: Why a row's cost was billed to a reseller or not (core.month_close).
+CLOSE_STATUSES = [
+    (month_close.BILLED, "Billed"),
+    (month_close.TO_BILL, "To bill"),
+    (month_close.ZERO, "Zero quantity"),
+    (month_close.HELD, "Duplicate held"),
+    (month_close.CLOSED, "Closed subscription"),
+    (month_close.ERROR, "Error"),
+]
 
 
 class SophosPpuImportLine(models.Model):
@@ -198,6 +228,79 @@ class SophosPpuImportLine(models.Model):
         index=True,
     )
     message = fields.Char(string="Reason")
+    issue = fields.Selection(
+        ISSUES,
+        string="Reason code",
+        readonly=True,
+        help="What the check found, as a code: the Reason in a few words.",
+    )
+    corrected_line_id = fields.Many2one(
+        "sophos.ppu.import.line",
+        string="Credits row",
+        readonly=True,
+        index="btree_not_null",
+        ondelete="set null",
+        help="The billed row this correction credits: it is credited at the "
+        "price, in the currency and to the reseller of that billing.",
+    )
+    credited_invoice_id = fields.Many2one(
+        related="corrected_line_id.invoice_id", string="Credits invoice"
+    )
+    # The month close: what Sophos bills for the row and what it earns.
+    cost_subtotal = fields.Monetary(
+        string="Cost Subtotal",
+        currency_field="file_currency_id",
+        compute="_compute_cost",
+        store=True,
+        precompute=True,
+        groups=COST_GROUPS,
+        help="Quantity x the file's Unit Price: what Sophos bills for the row.",
+    )
+    cost_subtotal_company = fields.Monetary(
+        string="Cost (company currency)",
+        currency_field="company_currency_id",
+        compute="_compute_cost",
+        store=True,
+        precompute=True,
+        groups=COST_GROUPS,
+        help="The cost converted to the company currency at the rate of the "
+        "billing month's first day, as the billed subtotal is.",
+    )
+    margin_company = fields.Monetary(
+        string="Margin",
+        currency_field="company_currency_id",
+        compute="_compute_margin",
+        store=True,
+        precompute=True,
+        groups=COST_GROUPS,
+        help="Billed subtotal minus cost, in the company currency, on the "
+        "billable rows (the cost of the others is not billed: see Month close).",
+    )
+    margin_percent = fields.Float(
+        string="Margin %",
+        digits=(16, 2),
+        aggregator=None,
+        compute="_compute_margin",
+        store=True,
+        precompute=True,
+        groups=COST_GROUPS,
+    )
+    below_cost = fields.Boolean(
+        compute="_compute_margin",
+        store=True,
+        precompute=True,
+        groups=COST_GROUPS,
+        help="A billable consumption priced below what Sophos bills for it.",
+    )
+    close_status = fields.Selection(
+        CLOSE_STATUSES,
+        string="Month close",
+        compute="_compute_close_status",
+        store=True,
+        precompute=True,
+        index=True,
+        help="Whether the row's cost is billed to a reseller, and if not why.",
+    )
     duplicate_import_id = fields.Many2one(
         "sophos.ppu.import",
         string="Billed by",
@@ -272,6 +375,55 @@ class SophosPpuImportLine(models.Model):
                 line.price_subtotal, line.currency_id, line.company_id, line.period_date
             )
 
+    @api.depends(
+        "quantity", "unit_cost", "file_currency_id", "company_id", "period_date"
+    )
+    def _compute_cost(self):
+        to_company = self._ppu_company_converter()
+        for line in self:
+            line.update(line._ppu_cost_values(line, to_company))
+
+    @api.depends("state", "quantity", "price_subtotal_company", "cost_subtotal_company")
+    def _compute_margin(self):
+        for line in self:
+            line.update(line._ppu_margin_values(line, line.company_id))
+
+    @api.depends("billed", "state", "quantity", "issue")
+    def _compute_close_status(self):
+        for line in self:
+            line.close_status = month_close.close_status(
+                line.billed, line.state, line.quantity, line.issue
+            )
+
+    @api.model
+    def _ppu_cost_values(self, row, to_company):
+        """The cost fields of ``row`` (a line, or its values with records)."""
+        company = row["company_id"]
+        currency = row["file_currency_id"] or company.currency_id
+        cost = currency.round(row["quantity"] * row["unit_cost"])
+        return {
+            "cost_subtotal": cost,
+            "cost_subtotal_company": to_company(
+                cost, currency, company, row["period_date"]
+            ),
+        }
+
+    @api.model
+    def _ppu_margin_values(self, row, company):
+        """The margin fields of ``row`` (a line, or its values with its costs):
+        on billable rows only, the others earn nothing."""
+        if row["state"] != "ok":
+            return {"margin_company": 0.0, "margin_percent": 0.0, "below_cost": False}
+        currency = company.currency_id
+        billed, cost = row["price_subtotal_company"], row["cost_subtotal_company"]
+        margin = currency.round(billed - cost)
+        return {
+            "margin_company": margin,
+            "margin_percent": billed and round(100 * margin / billed, 2),
+            "below_cost": row["quantity"] > 0
+            and currency.compare_amounts(billed, cost) < 0,
+        }
+
     @api.model
     def _ppu_company_converter(self):
         """A function (amount, currency, company, day) -> the amount in the
@@ -300,7 +452,7 @@ class SophosPpuImportLine(models.Model):
         INSERT (``insert_like_create``), with what each row would compute
         given up front, as its fields compute it: its billing month, its
         subtotal in company currency (the checks round the subtotal to its
-        currency, as it is stored)."""
+        currency, as it is stored), its cost, margin and close status."""
         to_company = self._ppu_company_converter()
         Currency = self.env["res.currency"]
         company = batch.company_id
@@ -315,6 +467,18 @@ class SophosPpuImportLine(models.Model):
                     company,
                     batch.period_date,
                 ),
+            )
+            row = dict(
+                vals,
+                company_id=company,
+                file_currency_id=Currency.browse(vals.get("file_currency_id")),
+                quantity=vals.get("quantity") or 0.0,
+                unit_cost=vals.get("unit_cost") or 0.0,
+            )
+            vals.update(self._ppu_cost_values(row, to_company))
+            vals.update(self._ppu_margin_values(dict(row, **vals), company))
+            vals["close_status"] = month_close.close_status(
+                False, vals["state"], row["quantity"], vals.get("issue")
             )
         return insert_like_create(self, vals_list)
 

@@ -24,3 +24,4 @@ from . import test_import_hostile_files
 from . import test_portal
 from . import test_demo
 from . import test_translations
+from . import test_month_close

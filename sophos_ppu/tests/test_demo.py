@@ -67,6 +67,20 @@ class TestDemo(TransactionCase):
             )
         self.assertEqual(len(self.posted.invoice_ids), len(self.resellers))
 
+    def test_month_before_last_reconciles_with_sophos_bill(self):
+        bill = self.posted.vendor_bill_ids
+        self.assertEqual(bill.state, "posted")
+        self.assertEqual(bill.partner_id.name, "Sophos Ltd")
+        self.assertAlmostEqual(
+            bill.amount_untaxed, sum(self.posted.line_ids.mapped("cost_subtotal"))
+        )
+        self.assertEqual(self.posted.vendor_bill_difference, 0.0)
+        self.assertAlmostEqual(self.posted.close_unbilled_cost_company, 0.0)
+        below = self.posted.line_ids.filtered("below_cost")
+        self.assertEqual(below.mapped("sku"), ["ZTNA-MSP"])
+        self.assertEqual(below.end_customer_name, "Granite Peak Engineering")
+        self.assertLess(below.margin_company, 0)
+
     def test_each_pricelist_shows_its_billing_rule(self):
         discount, markup, volume = self.resellers
         for line in self.lines_of(self.posted, discount):

@@ -1,1 +1,2 @@
 from . import sophos_ppu_import_wizard
+from . import sophos_ppu_vendor_bill_link
