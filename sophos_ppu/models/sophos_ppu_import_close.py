@@ -9,6 +9,8 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
+from markupsafe import Markup, escape
+
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, format_date, formatLang
@@ -299,19 +301,21 @@ class SophosPpuImport(models.Model):
         for bill in bills:
             copy = attachments.copy({"res_model": "account.move", "res_id": bill.id})
             bill.message_post(
-                body=self.env._(
-                    "Made from the consumption file of import %(batch)s.",
-                    batch=self._get_html_link(),
-                ),
+                body=escape(
+                    self.env._("Made from the consumption file of import %(batch)s.")
+                )
+                % {"batch": self._get_html_link()},
                 attachment_ids=copy.ids,
             )
         # Accountants read batches only: the batch tells its story itself.
         self.sudo().message_post(
-            body=self.env._(
-                "Sophos's bill %(bills)s made from the file by %(user)s.",
-                bills=", ".join(bills.mapped("display_name")),
-                user=self.env.user.name,
+            body=escape(
+                self.env._("Sophos's bill %(bills)s made from the file by %(user)s.")
             )
+            % {
+                "bills": Markup(", ").join(bill._get_html_link() for bill in bills),
+                "user": self.env.user.name,
+            }
         )
         return self.action_view_vendor_bills()
 
@@ -401,7 +405,10 @@ class SophosPpuImport(models.Model):
         line."""
         self.ensure_one()
         costs = self._ppu_file_costs()
-        bills = self.vendor_bill_ids.filtered(lambda bill: bill.state != "cancel")
+        # Whoever sees the costs sees the bill they are compared with.
+        bills = self.vendor_bill_ids.sudo().filtered(
+            lambda bill: bill.state != "cancel"
+        )
         lines = defaultdict(list)
         for bill in bills:
             sign = -1 if bill.move_type == "in_refund" else 1

@@ -292,6 +292,21 @@ class SophosPpuImportLine(models.Model):
         groups=COST_GROUPS,
         help="A billable consumption priced below what Sophos bills for it.",
     )
+    # What the analysis adds up as billed: billed rows only, whatever the
+    # filter (rows in error, duplicates and cancelled imports bill nothing).
+    billed_quantity = fields.Float(
+        digits=False,
+        compute="_compute_billed_measures",
+        store=True,
+        precompute=True,
+    )
+    billed_subtotal_company = fields.Monetary(
+        string="Billed (company currency)",
+        currency_field="company_currency_id",
+        compute="_compute_billed_measures",
+        store=True,
+        precompute=True,
+    )
     close_status = fields.Selection(
         CLOSE_STATUSES,
         string="Month close",
@@ -388,6 +403,12 @@ class SophosPpuImportLine(models.Model):
         for line in self:
             line.update(line._ppu_margin_values(line, line.company_id))
 
+    @api.depends("billed", "quantity", "price_subtotal_company")
+    def _compute_billed_measures(self):
+        for line in self:
+            line.billed_quantity = line.billed and line.quantity
+            line.billed_subtotal_company = line.billed and line.price_subtotal_company
+
     @api.depends("billed", "state", "quantity", "issue")
     def _compute_close_status(self):
         for line in self:
@@ -477,8 +498,12 @@ class SophosPpuImportLine(models.Model):
             )
             vals.update(self._ppu_cost_values(row, to_company))
             vals.update(self._ppu_margin_values(dict(row, **vals), company))
-            vals["close_status"] = month_close.close_status(
-                False, vals["state"], row["quantity"], vals.get("issue")
+            vals.update(
+                billed_quantity=0.0,
+                billed_subtotal_company=0.0,
+                close_status=month_close.close_status(
+                    False, vals["state"], row["quantity"], vals.get("issue")
+                ),
             )
         return insert_like_create(self, vals_list)
 

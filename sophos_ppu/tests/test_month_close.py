@@ -189,6 +189,20 @@ class TestCostAndMargin(MonthCloseCommon):
             )
         ]
         self.assertEqual((quantity, cost, margin), (10.0, 32.0, 13.0))
+        # Without any filter, only billed rows add up as billed.
+        [[billed_quantity, billed]] = Line._read_group(
+            [("import_id", "=", batch.id)],
+            [],
+            ["billed_quantity:sum", "billed_subtotal_company:sum"],
+        )
+        self.assertEqual((billed_quantity, billed), (10.0, 45.0))
+        batch.invoice_ids.unlink()  # a draft deleted: its rows bill nothing
+        [[billed_quantity, billed]] = Line._read_group(
+            [("import_id", "=", batch.id)],
+            [],
+            ["billed_quantity:sum", "billed_subtotal_company:sum"],
+        )
+        self.assertEqual((billed_quantity, billed), (0.0, 0.0))
 
 
 @tagged("post_install", "-at_install")
@@ -244,6 +258,10 @@ class TestSophosBill(MonthCloseCommon):
         self.assertEqual(len(attachments), 2)
         self.assertEqual(set(attachments.mapped("name")), {batch.filename})
         self.assertEqual(batch.vendor_bill_difference, 0.0)
+        story = batch.message_ids[:1].body
+        self.assertIn("made from the file", story)
+        for bill in bills:
+            self.assertIn(f'data-oe-id="{bill.id}"', story)  # linked, not text
         with self.assertRaisesRegex(UserError, "has a Sophos bill already"):
             batch.action_create_vendor_bills()
 
@@ -464,6 +482,14 @@ class TestMonthCloseAccess(MonthCloseCommon, HttpCase):
         with self.assertRaises(AccessError):
             self.batch.with_user(self.ops).action_create_vendor_bills()
         self.assertFalse(self.batch.vendor_bill_ids)
+        # Once an accountant billed Sophos, ops read the month close too.
+        self.batch.action_create_vendor_bills()
+        [close] = self.batch.with_user(self.ops).read(
+            ["close_margin_company", "vendor_bill_difference", "vendor_bill_comparison"]
+        )
+        self.assertEqual(close["close_margin_company"], 13.0)
+        self.assertEqual(close["vendor_bill_difference"], 0.0)
+        self.assertIn("CIXA-PPU", close["vendor_bill_comparison"])
 
     def test_accountants_bill_sophos_and_link_bills(self):
         batch = self.batch.with_user(self.accountant)

@@ -1,4 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from markupsafe import Markup, escape
+
 from odoo import api, fields, models
 
 
@@ -36,10 +38,12 @@ class SophosPpuVendorBillLink(models.TransientModel):
         batch._ppu_check_vendor_bill_rights()
         self.bill_ids.write({"ppu_cost_import_id": batch.id})
         batch.sudo().message_post(
-            body=self.env._(
-                "Sophos's bill %(bills)s linked by %(user)s.",
-                bills=", ".join(self.bill_ids.mapped("display_name")),
-                user=self.env.user.name,
-            )
+            body=escape(self.env._("Sophos's bill %(bills)s linked by %(user)s."))
+            % {
+                "bills": Markup(", ").join(
+                    bill._get_html_link() for bill in self.bill_ids
+                ),
+                "user": self.env.user.name,
+            }
         )
         return {"type": "ir.actions.act_window_close"}
