@@ -532,6 +532,21 @@ def test_csv_unicode_text_export_utf16_tabs(write_file):
     assert result.rows[0].unit_msrp == Decimal("4.5")
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("name", ["usage.csv", "usage.txt", "usage.xls"])
+def test_csv_unicode_text_export_utf16_without_bom(encoding, name):
+    header = [*HEADER, "Customer Name"]
+    row = ["EU-1", "2025-01-01", "2025-01-31", "X", "2", "4,5", "3,6", "Müller €"]
+    text = "".join("\t".join(cells) + "\r\n" for cells in (header, row))
+
+    result = read_consumption_file(text.encode(encoding), name)
+
+    assert (result.delimiter, result.encoding) == ("\t", encoding)
+    assert result.issues == []
+    assert result.rows[0].end_user_identifier == "EU-1"
+    assert result.rows[0].end_customer_name == "Müller €"
+
+
 def test_csv_row_numbers_are_physical_lines(write_file):
     rows = [
         ["Usage report"],

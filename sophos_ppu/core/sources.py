@@ -24,12 +24,12 @@ panics of python-calamine and ``MemoryError``, becomes one
 - .xls: xlrd, called directly with ``formatting_info`` (hidden rows need
   it); date cells become datetimes in the workbook's date mode, error cells
   their text.
-- .csv/.txt: decoded as UTF-8 (BOM or not), UTF-16 with a BOM, else
-  Windows-1252 and finally Latin-1; the delimiter (``,`` ``;`` tab ``|``) is
-  the one under which a header row is recognised, an Excel ``sep=`` line
-  wins. Row numbers are physical line numbers. A quote left open (which
-  would swallow the rows after it into one value) refuses the file, naming
-  the line where the quote starts.
+- .csv/.txt: decoded as UTF-8 (BOM or not), UTF-16 (BOM or not: see
+  :func:`utf16_without_bom`), else Windows-1252 and finally Latin-1; the
+  delimiter (``,`` ``;`` tab ``|``) is the one under which a header row is
+  recognised, an Excel ``sep=`` line wins. Row numbers are physical line
+  numbers. A quote left open (which would swallow the rows after it into
+  one value) refuses the file, naming the line where the quote starts.
 
 The extension decides the format, except that the bytes win when they
 plainly say otherwise (a zip is .xlsx, an OLE2 container is .xls), since
@@ -70,6 +70,7 @@ EXTENSIONS = {
     ".tsv": "csv",
 }
 DELIMITERS = (",", ";", "\t", "|")
+TEXT_SAMPLE_BYTES = 4096  # looked at to tell text (UTF-16 too) from binary
 NOT_OURS = (KeyboardInterrupt, SystemExit, GeneratorExit)
 
 
@@ -188,10 +189,29 @@ def _check_size(found: int, limits: Limits, at_least=False) -> None:
 
 
 def _looks_like_text(data: bytes) -> bool:
-    sample = data[:4096]
+    sample = data[:TEXT_SAMPLE_BYTES]
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return True
-    return b"\x00" not in sample
+    return b"\x00" not in sample or utf16_without_bom(data) is not None
+
+
+def utf16_without_bom(data: bytes) -> str | None:
+    """ "utf-16-le" or "utf-16-be" when the text is UTF-16 without a byte
+    order mark (Excel's "Unicode text" saved by some tools without one),
+    else None.
+
+    Headers, dates, amounts and most names are ASCII, so in UTF-16 a NUL
+    byte comes every other byte: at odd positions in little-endian, at even
+    ones in big-endian, while the other positions have (almost) none.
+    """
+    sample = data[:TEXT_SAMPLE_BYTES]
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    pairs = len(sample) // 2
+    if odd > pairs // 2 and even * 8 < odd:
+        return "utf-16-le"
+    if even > pairs // 2 and odd * 8 < even:
+        return "utf-16-be"
+    return None
 
 
 def detect_format(data: bytes, filename: str | None) -> str:
@@ -649,11 +669,14 @@ def _xls_rows(sheet, datemode) -> list[list]:
 
 
 def decode_text(data: bytes) -> tuple[str, str]:
-    """(text, encoding): BOMs first, then UTF-8, Windows-1252, Latin-1."""
+    """(text, encoding): BOMs first, UTF-16 without one, then UTF-8,
+    Windows-1252, Latin-1."""
     if data.startswith(codecs.BOM_UTF8):
         return data[len(codecs.BOM_UTF8) :].decode("utf-8", "replace"), "utf-8-sig"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16"), "utf-16"
+    if utf16 := utf16_without_bom(data):
+        return data.decode(utf16, "replace"), utf16
     for encoding in ("utf-8", "cp1252"):
         try:
             return data.decode(encoding), encoding
