@@ -258,6 +258,14 @@ def step_after(env, csv_path):
         "ops_mail_noupdate": template_data.noupdate,
         "batches_before": len(first),
         "first": batch_facts(first[:1]),
+        "first_close": {
+            label(line.end_user_identifier, line.quantity): [
+                line.cost_subtotal,
+                line.close_status,
+                line.margin_company,
+            ]
+            for line in first[:1].line_ids
+        },
         "second_checked": checked,
         "second": batch_facts(second),
         "new_moves": moves_of(Move.search([("id", "not in", moves_before)])),
@@ -523,6 +531,25 @@ class Run:
                 bool(old_key) and new_key == f"{old_key}{suffix}",
                 new_key,
             )
+        close = {
+            name: [
+                round(quantity * float(COST), 2),
+                "billed" if billed else "duplicate",
+                round(quantity * (PRICE - float(COST)), 2) if billed else 0.0,
+            ]
+            for name, quantity, billed in (
+                ("EU-1 +10", 10, True),
+                ("EU-1 -3", -3, False),
+                ("EU-2 -2", -2, True),
+                ("EU-2 +5", 5, True),
+            )
+        }
+        checks.expect(
+            "batch 1: every row has its cost, month-close status and margin "
+            "(18.0.1.4.0 migration)",
+            facts["first_close"] == close,
+            facts["first_close"],
+        )
         checks.expect(
             "batch 1: still invoiced, its invoice unchanged",
             facts["first"]["state"] == "invoiced"

@@ -325,6 +325,7 @@ class SophosPpuImportLine(models.Model):
     repeat_of_row = fields.Integer(
         string="Repeats row",
         readonly=True,
+        aggregator=None,
         help="The earlier row of the file this row repeats exactly, cell for cell.",
     )
     repeat_confirmed = fields.Boolean(

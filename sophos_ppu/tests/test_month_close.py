@@ -203,6 +203,14 @@ class TestCostAndMargin(MonthCloseCommon):
             ["billed_quantity:sum", "billed_subtotal_company:sum"],
         )
         self.assertEqual((billed_quantity, billed), (0.0, 0.0))
+        # What the pivot offers as measures: amounts, never row numbers.
+        measures = {
+            name
+            for name, field in Line.fields_get(attributes=["aggregator"]).items()
+            if field.get("aggregator")
+        }
+        self.assertIn("margin_company", measures)
+        self.assertFalse({"repeat_of_row", "row_number", "margin_percent"} & measures)
 
 
 @tagged("post_install", "-at_install")
