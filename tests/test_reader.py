@@ -670,6 +670,31 @@ def test_whitespace_only_row_counts_as_blank(tmp_path):
     assert result.row_count == 1
 
 
+def test_rows_of_invisible_characters_count_as_blank(fmt, write_file):
+    rows = [
+        HEADER,
+        good("EU-1"),  # 2
+        ["\u200b", None, "\ufeff"],  # 3: zero-width space, byte order mark
+        [" \u2060 ", "\u200b\u200b", "\u00a0"],  # 4: word joiner, blanks
+        ["\ufeff\u200b \u2060"],  # 5
+        good("EU-2"),  # 6
+    ]
+    result = read_consumption_file(write_file(fmt, rows))
+
+    assert result.skipped == [SkippedRow(n, "blank row") for n in (3, 4, 5)]
+    assert [r.row_number for r in result.rows] == [2, 6] and result.issues == []
+
+
+def test_invisible_characters_at_the_edges_of_cells_are_dropped(fmt, write_file):
+    row = good("\u200bEU-1\u2060", msrp="\ufeff4.5", product="Intercept\u200bX\ufeff ")
+    result = read_consumption_file(write_file(fmt, [HEADER, row]))
+
+    assert result.issues == []
+    assert result.rows[0].end_user_identifier == "EU-1"
+    assert result.rows[0].unit_msrp == Decimal("4.5")
+    assert result.rows[0].product_description == "Intercept\u200bX"
+
+
 def test_currency_column_must_agree_with_price_headers(fmt, write_file):
     header = [*API_HEADER, "currency"]
     rows = [header, [*api_row("c-1"), "EUR"], [*api_row("c-2"), "USD"]]

@@ -170,6 +170,8 @@ def test_bad_currency_code():
         (4.5, "4.5"),
         (dt.datetime(2025, 1, 1), "2025-01-01"),
         ("  x ", "x"),
+        ("\u200b x\u200bx\u2060 \ufeff", "x\u200bx"),
+        ("\ufeff \u2060\u00a0\u200b", None),
         (None, None),
         (True, "TRUE"),
     ],

@@ -60,6 +60,7 @@ from .values import (
     parse_amount,
     parse_currency,
     parse_date,
+    strip_blanks,
 )
 
 # Odd 64-bit weights: a row's hash is the weighted sum of its column codes.
@@ -207,7 +208,7 @@ def parse_unique(
 def text_of(value) -> str | None:
     """:func:`~.values.cell_text`, its common case (a text) first."""
     if value.__class__ is str:
-        return value.strip() or None
+        return strip_blanks(value) or None
     return cell_text(value)
 
 

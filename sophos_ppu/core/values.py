@@ -107,6 +107,12 @@ CURRENCY_CODES = frozenset(
 )
 CURRENCY_SYMBOLS = {"€": "EUR", "$": "USD", "US$": "USD", "£": "GBP", "¥": "JPY"}
 
+#: Characters that show nothing yet are no white space to ``str.strip``:
+#: zero-width space, word joiner, byte order mark (zero-width no-break
+#: space). Pasted from web pages, they make a blank cell look filled.
+INVISIBLE = "\u200b\u2060\ufeff"
+_EDGE_BLANKS = re.compile(f"^[\\s{INVISIBLE}]+|[\\s{INVISIBLE}]+\\Z")
+
 _REMOVED_IN_NUMBERS = dict.fromkeys(map(ord, " \t\u00a0\u202f\u2007\u2009'’"))
 _NUMBER_RE = re.compile(
     r"""^(?P<sign1>[-+−]?)
@@ -121,11 +127,19 @@ _SCIENTIFIC_RE = re.compile(r"^[-+]?[0-9]+(\.[0-9]+)?[eE][-+]?[0-9]+$")
 _PLAIN_NUMBER_RE = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
 
 
+def strip_blanks(text: str) -> str:
+    """``text.strip()``, :data:`INVISIBLE` characters at the edges too."""
+    text = text.strip()
+    if text and (text[0] in INVISIBLE or text[-1] in INVISIBLE):
+        return _EDGE_BLANKS.sub("", text)
+    return text
+
+
 def is_blank(value) -> bool:
     if value is None:
         return True
     if isinstance(value, str):
-        return not value.strip()
+        return not strip_blanks(value)
     if isinstance(value, float):
         return math.isnan(value)
     return value is pd.NaT
@@ -144,11 +158,12 @@ def excel_error(value) -> str | None:
 
 
 def cell_text(value) -> str | None:
-    """The cell as the user would read it, stripped; None when blank."""
+    """The cell as the user would read it, stripped (invisible characters
+    too); None when blank."""
     if is_blank(value):
         return None
     if isinstance(value, str):
-        return value.strip()
+        return strip_blanks(value)
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, Integral):
@@ -244,7 +259,7 @@ def decimal_separator_hint(value) -> str | None:
     """The decimal separator a text amount proves ("," or "."), if any."""
     if not isinstance(value, str):
         return None
-    parts = _number_parts(value.strip())
+    parts = _number_parts(strip_blanks(value))
     if parts is None:
         return None
     body = parts[1]
@@ -310,7 +325,7 @@ def parse_amount(value, decimal_sep: str | None = None):
         return NOT_A_NUMBER
     if excel_error(value):
         return EXCEL_ERROR
-    text = value.strip()
+    text = strip_blanks(value)
     if _PLAIN_NUMBER_RE.match(text) and (
         "." not in text or _is_decidable(*text.lstrip("-").split("."))
     ):
@@ -396,7 +411,7 @@ def date_order_hint(value) -> str | None:
     """ "dmy" or "mdy" when a numeric text date can only be read one way."""
     if not isinstance(value, str):
         return None
-    match = _NUMERIC_RE.match(value.strip())
+    match = _NUMERIC_RE.match(strip_blanks(value))
     if not match:
         return None
     first, second = int(match[1]), int(match[2])
@@ -424,7 +439,7 @@ def parse_date(value, order: str = "dmy"):
         return NOT_A_DATE
     if excel_error(value):
         return EXCEL_ERROR
-    text = value.strip()
+    text = strip_blanks(value)
     if match := _ISO_RE.match(text) or _COMPACT_RE.match(text):
         return _make_date(int(match[1]), int(match[2]), int(match[3]))
     if _SERIAL_RE.match(text):
