@@ -20,12 +20,16 @@ branch of https://github.com/odoo/odoo into ``.odoo/`` of this repository:
    addons create a ``site-packages/odoo/addons`` namespace that would
    otherwise hide an editable Odoo from Python.
 
-Then, wherever Odoo is importable, it installs the OCA addons that the addon
-depends on, pinned in ``requirements-odoo.txt`` (they require the ``odoo``
-distribution, which only an installed Odoo satisfies). An Odoo 18.0 tree
-older than ``odoo.api.private`` (which queue_job uses) gets it from
-``scripts/odoo_api_private.py``, imported at start-up through a ``.pth``
-file.
+Then, wherever Odoo is importable (installed now or before), it brings
+setuptools to ``RUNTIME_SETUPTOOLS`` (the ``setuptools<70`` of step 2 is for
+building only: with it, a prefork server's gevent process, which serves the
+websocket and the bus, dies at start and is respawned every few seconds) and
+checks that gevent starts as that process starts it; it installs the OCA
+addons that the addon depends on, pinned in ``requirements-odoo.txt`` (they
+require the ``odoo`` distribution, which only an installed Odoo satisfies).
+An Odoo 18.0 tree older than ``odoo.api.private`` (which queue_job uses) gets
+it from ``scripts/odoo_api_private.py``, imported at start-up through a
+``.pth`` file.
 
 Without ``--src`` and without access to GitHub it prints one line and exits
 0, so that the rest of ``make install`` goes on; a ``--src`` that is not an
@@ -48,6 +52,18 @@ ODOO_GIT = "https://github.com/odoo/odoo"
 BRANCH = "18.0"
 # Odoo's own pins that this project replaces (see requirements.txt).
 REPLACED = {"xlrd", "openpyxl"}
+#: setuptools for running Odoo, once its requirements are built. gevent 22.10
+#: (Odoo's pin for Python 3.11) imports pkg_resources, which checks the
+#: requirements of gevent's plugins when Odoo's gevent process patches the
+#: standard library: pkg_resources finds zope.interface and zope.event under
+#: their wheels' names of today (zope_interface-8.7.dist-info) from setuptools
+#: 75.8.2 only; from 80.9 it warns with a UserWarning, which Odoo logs (it
+#: ignores the DeprecationWarning of the versions before); 82 has no
+#: pkg_resources at all.
+RUNTIME_SETUPTOOLS = "setuptools>=75.8.2,<80.9"
+#: What Odoo's gevent process does first (odoo/__init__.py), where a
+#: plugin's requirement that pkg_resources cannot find raises.
+GEVENT_START = "import gevent.monkey; gevent.monkey.patch_all()"
 LDAP_HEADERS = ("/usr/include/ldap.h", "/usr/include/sasl/sasl.h")
 DEBIAN_PACKAGES = (
     "wkhtmltopdf",
@@ -178,6 +194,30 @@ def pip_install(tree):
         )  # fmt: skip
 
 
+def runtime_setuptools():
+    """Bring setuptools to RUNTIME_SETUPTOOLS, without the build's cap (pip
+    does nothing when it is there already)."""
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", RUNTIME_SETUPTOOLS],
+        check=True,
+    )
+
+
+def gevent_starts():
+    """Whether gevent patches the standard library in a fresh interpreter
+    as Odoo's gevent process does; prints why not."""
+    done = subprocess.run(
+        [sys.executable, "-c", GEVENT_START], capture_output=True, text=True
+    )
+    if done.returncode:
+        errors = done.stderr.strip().splitlines()
+        print(
+            "Odoo's gevent process (websocket, bus) would not start: "
+            + (errors[-1] if errors else f"exit {done.returncode}")
+        )
+    return done.returncode == 0
+
+
 def oca_addons():
     """Install the pinned OCA addons (queue_job) for this Python."""
     subprocess.run(
@@ -192,7 +232,7 @@ def main(argv=None):
     parser.add_argument("--src", help="an Odoo 18.0 source tree (ODOO_SRC)")
     args = parser.parse_args(argv)
     if importable():
-        return install_oca_addons()
+        return install_runtime()
     if args.src:
         tree = Path(args.src).expanduser().resolve()
         if odoo_version(tree) != (18, 0):
@@ -212,7 +252,7 @@ def main(argv=None):
         print(f"Installed Odoo from {tree}, yet 'import odoo' still fails.")
         return 1
     print(f"Odoo {BRANCH} installed from {tree} for {sys.executable}.")
-    return install_oca_addons()
+    return install_runtime()
 
 
 def has_api_private():
@@ -233,7 +273,13 @@ def add_api_private():
     print("This Odoo 18.0 tree predates odoo.api.private: added for queue_job.")
 
 
-def install_oca_addons():
+def install_runtime():
+    """What an importable Odoo needs beyond its requirements to run here."""
+    try:
+        runtime_setuptools()
+    except subprocess.CalledProcessError as error:
+        print(f"Installing {RUNTIME_SETUPTOOLS} failed: {error}")
+        return 1
     try:
         oca_addons()
     except subprocess.CalledProcessError as error:
@@ -244,7 +290,7 @@ def install_oca_addons():
     if not importable():
         print("Installing the OCA addons made 'import odoo' fail.")
         return 1
-    return 0
+    return 0 if gevent_starts() else 1
 
 
 if __name__ == "__main__":
