@@ -748,6 +748,41 @@ def test_currency_column_must_agree_with_price_headers(fmt, write_file):
     ]
 
 
+def test_two_currency_columns_that_disagree_make_an_issue(fmt, write_file):
+    header = [*HEADER, "Currency", "Region", "Currency"]  # H and J
+    rows = [
+        header,
+        [*good("EU-1"), "EUR", "EMEA", "eur"],
+        [*good("EU-2"), "EUR", "EMEA", "usd"],
+        [*good("EU-3"), "EUR", "EMEA", None],
+    ]
+    result = read_consumption_file(write_file(fmt, rows))
+
+    assert [r.end_user_identifier for r in result.rows] == ["EU-1", "EU-3"]
+    assert [r.currency for r in result.rows] == ["EUR", "EUR"]
+    assert result.issues == [
+        RowIssue(
+            3,
+            "Currency",
+            "usd",
+            "currency USD in 'Currency' (column J) does not match EUR in "
+            "'Currency' (column H)",
+        )
+    ]
+
+
+def test_currency_columns_of_two_names_must_agree(write_file):
+    header = [*HEADER, "Billing Currency", "Currency"]  # "Currency" wins
+    rows = [header, [*good("EU-1"), "GBP", "GBP"], [*good("EU-2"), "GBP", "EUR"]]
+    result = read_consumption_file(write_file("csv", rows))
+
+    assert [r.currency for r in result.rows] == ["GBP"]
+    assert [str(issue) for issue in result.issues] == [
+        "row 3, column 'Billing Currency': currency GBP in 'Billing Currency' "
+        "(column H) does not match EUR in 'Currency' (column I) ('GBP')"
+    ]
+
+
 def test_unknown_currency_code_is_an_issue(write_file):
     header = [*HEADER, "Currency"]
     rows = [header, [*good(), "Euro"]]

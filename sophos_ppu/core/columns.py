@@ -6,7 +6,8 @@ its lower-case letters and digits ("End User Identifier", "end_user_id",
 ``enduseridentifier``/``enduserid``) and looked up in the alias table below.
 When several columns match one field, the earliest alias in the table wins
 (so "Total Quantity" beats "Billable Quantity"); the losers are kept in
-``extra``.
+``extra`` (``ColumnMap.others``), and a currency they name must agree with
+the winner's on every row.
 
 =====================  ========  ==================================================
 field                  required  aliases (after reduction), best first
@@ -366,6 +367,8 @@ class ColumnMap:
     headers: dict[int, str]
     price_currency: str | None = None
     notes: list[str] = field(default_factory=list)
+    #: The other columns naming a field, best first (kept in ``extra``).
+    others: dict[str, list[int]] = field(default_factory=dict)
 
     def header(self, name: str) -> str:
         return self.headers[self.indexes[name]]
@@ -422,6 +425,7 @@ def map_columns(cells, header_row_number: int, currency: str | None = None):
             candidates.setdefault(match.field, []).append((index, match))
     price_currency = _choose_currency(candidates, currency)
     indexes: dict[str, int] = {}
+    others: dict[str, list[int]] = {}
     notes: list[str] = []
     for name, found in candidates.items():
         if name in PRICED:
@@ -443,6 +447,8 @@ def map_columns(cells, header_row_number: int, currency: str | None = None):
                 f"(columns {letters}); keep only one."
             )
         indexes[name] = index
+        if found[1:]:
+            others[name] = [i for i, _ in found[1:]]
     missing = [f.label for f in REQUIRED if f.name not in indexes]
     if missing:
         raise ConsumptionFileError(
@@ -462,7 +468,7 @@ def map_columns(cells, header_row_number: int, currency: str | None = None):
         if ignored:
             note += f"; ignored {', '.join(repr(h) for h in ignored)}"
         notes.append(note + ".")
-    return ColumnMap(indexes, headers, price_currency, notes)
+    return ColumnMap(indexes, headers, price_currency, notes, others)
 
 
 def no_header_error() -> ConsumptionFileError:

@@ -39,6 +39,7 @@ from .columns import (
     FIELDS,
     FIELDS_BY_NAME,
     REQUIRED,
+    column_letter,
     find_header_row,
     map_columns,
     no_header_error,
@@ -300,6 +301,12 @@ def _footer_text(value) -> bool:
     )
 
 
+def _currency_codes(column: Column) -> np.ndarray:
+    """The currency code of every row, "" where the cell holds none."""
+    codes = [r if isinstance(r, str) else "" for r in column.table]
+    return np.array(codes, dtype=object)[column.codes]
+
+
 def _decimal_separator(columns, delimiter):
     """The file's decimal separator from its unambiguous text amounts."""
     votes = Counter()
@@ -351,6 +358,8 @@ class _Normaliser:
         if grid.hidden_rows:
             self.hidden[[n in grid.hidden_rows for n in self.numbers]] = True
         self.long_extras: dict[int, np.ndarray] = {}
+        #: {column: (its currencies, rows where the Currency column differs)}
+        self.other_currencies: dict[int, tuple[Column, np.ndarray]] = {}
         self.repeats: dict[int, int] = {}
         self.issue_cells: dict[int, dict[str, str]] = {}
         self._factorized: dict[int, tuple] = {}
@@ -544,6 +553,7 @@ class _Normaliser:
             self._parse(name, lambda v: check_date_range(parse_date(v, order), latest))
         if self.column("currency") is not None:
             self._parse("currency", parse_currency, required=False)
+            self._compare_currencies()
         for index in self.map.extra_indexes:
             codes, uniques = self.factorized(index)
             flags = [isinstance(u, str) and len(u) > self.max_chars for u in uniques]
@@ -551,6 +561,22 @@ class _Normaliser:
                 long = np.array([*flags, False], dtype=bool)[codes]
                 self.long_extras[index] = long
                 self.ok &= ~long
+
+    def _compare_currencies(self) -> None:
+        """Rows where another currency column names another currency than
+        the Currency column lose ``ok``; a blank or unreadable cell on either
+        side contradicts nothing."""
+        ours = _currency_codes(self.values["currency"])
+        for index in self.map.others.get("currency", ()):
+            codes, results = parse_unique(
+                self.raw[index], parse_currency, self.factorized(index), self.guard
+            )
+            column = Column(results, codes)
+            theirs = _currency_codes(column)
+            differ = (ours != theirs) & (ours != "") & (theirs != "")
+            if differ.any():
+                self.other_currencies[index] = (column, differ)
+                self.ok &= ~differ
 
     def _row_currencies(self) -> Column:
         """The currency of every row; rows where they disagree lose ``ok``.
@@ -640,6 +666,10 @@ class _Normaliser:
                 cells[header] = text
         return cells
 
+    def _where(self, index) -> str:
+        """'Currency' (column J): a column by its header and its letter."""
+        return f"'{self.map.headers[index]}' (column {column_letter(index)})"
+
     def _issue(self, i, index, reason) -> RowIssue:
         raw = self.raw[index][i] if index in self.raw else None
         text = cell_text(raw) or ""
@@ -680,6 +710,14 @@ class _Normaliser:
         )
         for name, reason in problems:
             add(name, reason)
+        for index, (column, differ) in self.other_currencies.items():
+            if differ[i]:
+                chosen = self.map.indexes["currency"]
+                reason = (
+                    f"currency {column[i]} in {self._where(index)} does not match "
+                    f"{self.values['currency'][i]} in {self._where(chosen)}"
+                )
+                found.append((index, self._issue(i, index, reason)))
         for index, long in self.long_extras.items():
             if long[i]:
                 found.append((index, self._issue(i, index, self.too_long.reason)))
