@@ -378,10 +378,6 @@ class AccountMove(models.Model):
             )
         ]
 
-    def _ppu_selection_label(self, name):
-        """The label of the selection field ``name``, in the user's language."""
-        return dict(self._fields[name]._description_selection(self.env))[self[name]]
-
     def _ppu_label(self):
         return f"{self.display_name} ({self.partner_id.display_name})"
 

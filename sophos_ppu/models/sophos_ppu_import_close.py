@@ -455,99 +455,41 @@ class SophosPpuImport(models.Model):
         .xlsx and the PDF show, amounts as numbers."""
         self.ensure_one()
         _ = self.env._
-        company = self.company_currency_id.name
+        Line = self.env["sophos.ppu.import.line"]
+        rows_of = [("import_id", "=", self.id)]
         return [
-            (
-                _("Month close"),
-                [_("Figure"), _("Amount (%(currency)s)", currency=company)],
-                [
-                    [self._fields[name].get_description(self.env)["string"], self[name]]
-                    for name in (
-                        *CLOSE_TOTALS,
-                        "close_margin_percent",
-                        "close_result_company",
-                        "vendor_bill_difference",
-                    )
-                ],
-            ),
-            (
+            self._ppu_totals_table(),
+            self._ppu_records_table(
                 _("By currency and reason"),
+                self.reconciliation_ids,
                 [
-                    _("File Currency"),
-                    _("Month close"),
-                    _("Rows"),
-                    _("Quantity"),
-                    _("Cost"),
-                    _("Cost (%(currency)s)", currency=company),
-                    _("Billed (%(currency)s)", currency=company),
-                    _("Margin (%(currency)s)", currency=company),
-                ],
-                [
-                    [
-                        line.file_currency_id.name,
-                        line._ppu_status_label(),
-                        line.row_count,
-                        line.quantity,
-                        line.cost_subtotal,
-                        line.cost_subtotal_company,
-                        line.price_subtotal_company,
-                        line.margin_company,
-                    ]
-                    for line in self.reconciliation_ids
+                    "file_currency_id",
+                    "close_status",
+                    "row_count",
+                    "quantity",
+                    "cost_subtotal",
+                    "cost_subtotal_company",
+                    "price_subtotal_company",
+                    "margin_company",
                 ],
             ),
-            (
+            self._ppu_records_table(
                 _("Invoices to resellers"),
+                self.invoice_ids.sudo(),
                 [
-                    _("Number"),
-                    _("Reseller"),
-                    _("Type"),
-                    _("Status"),
-                    _("Currency"),
-                    _("Untaxed"),
-                    _("Untaxed (%(currency)s)", currency=company),
-                ],
-                [
-                    [
-                        move.name,
-                        move.partner_id.display_name,
-                        move._ppu_selection_label("move_type"),
-                        move._ppu_selection_label("state"),
-                        move.currency_id.name,
-                        move.amount_untaxed_in_currency_signed,
-                        move.amount_untaxed_signed,
-                    ]
-                    for move in self.invoice_ids.sudo()
+                    "name",
+                    "partner_id",
+                    "move_type",
+                    "state",
+                    "currency_id",
+                    "amount_untaxed_in_currency_signed",
+                    "amount_untaxed_signed",
                 ],
             ),
-            (
-                _("Sophos's bill"),
-                [
-                    _("Currency"),
-                    _("Service"),
-                    _("Quantity (file)"),
-                    _("Cost (file)"),
-                    _("Quantity (bill)"),
-                    _("Amount (bill)"),
-                    _("Difference"),
-                ],
-                [
-                    [
-                        currency.name,
-                        row.label,
-                        row.file_quantity,
-                        row.file_cost,
-                        row.bill_quantity,
-                        row.bill_amount,
-                        row.difference,
-                    ]
-                    for currency, rows, _difference in self._ppu_vendor_bill_tables()
-                    for row in rows
-                ],
-            ),
-            self._ppu_rows_table(
+            self._ppu_vendor_bill_table(),
+            self._ppu_records_table(
                 _("Below cost"),
-                [("below_cost", "=", True)],
+                Line.search([*rows_of, ("below_cost", "=", True)]),
                 [
                     "row_number",
                     "partner_id",
@@ -559,29 +501,20 @@ class SophosPpuImport(models.Model):
                     "margin_company",
                 ],
             ),
-            (
+            self._ppu_records_table(
                 _("Without consumption"),
+                self.idle_subscription_ids,
                 [
-                    _("Reseller"),
-                    _("End Customer"),
-                    _("End User Identifier"),
-                    _("Product"),
-                    _("Since"),
-                ],
-                [
-                    [
-                        subscription.partner_id.display_name,
-                        subscription.end_customer_id.display_name,
-                        subscription.end_user_identifier,
-                        subscription.product_id.display_name,
-                        subscription.date_start,
-                    ]
-                    for subscription in self.idle_subscription_ids
+                    "partner_id",
+                    "end_customer_id",
+                    "end_user_identifier",
+                    "product_id",
+                    "date_start",
                 ],
             ),
-            self._ppu_rows_table(
+            self._ppu_records_table(
                 _("Unknown end customers"),
-                [("issue", "=", "no_subscription")],
+                Line.search([*rows_of, ("issue", "=", "no_subscription")]),
                 [
                     "row_number",
                     "file_partner_name",
@@ -595,6 +528,74 @@ class SophosPpuImport(models.Model):
             ),
         ]
 
+    def _ppu_totals_table(self):
+        _ = self.env._
+        names = (
+            *CLOSE_TOTALS,
+            "close_margin_percent",
+            "close_result_company",
+            "vendor_bill_difference",
+        )
+        labels = self.fields_get(names, attributes=["string"])
+        return (
+            _("Month close"),
+            [
+                _("Figure"),
+                _("Amount (%(currency)s)", currency=self.company_currency_id.name),
+            ],
+            [[labels[name]["string"], self[name]] for name in names],
+        )
+
+    def _ppu_vendor_bill_table(self):
+        _ = self.env._
+        return (
+            _("Sophos's bill"),
+            [
+                _("Currency"),
+                _("Service"),
+                _("Quantity (file)"),
+                _("Cost (file)"),
+                _("Quantity (bill)"),
+                _("Amount (bill)"),
+                _("Difference"),
+            ],
+            [
+                [
+                    currency.name,
+                    row.label,
+                    row.file_quantity,
+                    row.file_cost,
+                    row.bill_quantity,
+                    row.bill_amount,
+                    row.difference,
+                ]
+                for currency, rows, _difference in self._ppu_vendor_bill_tables()
+                for row in rows
+            ],
+        )
+
+    @api.model
+    def _ppu_records_table(self, title, records, names):
+        """A table of ``records``, a column per field of ``names`` under its
+        label: numbers as numbers, records by name, selections by label."""
+        fields = records.fields_get(names, attributes=["string", "type", "selection"])
+
+        def cell(record, name):
+            value, field = record[name], fields[name]
+            if field["type"] in ("float", "monetary", "integer"):
+                return value
+            if field["type"] == "many2one":
+                return value.display_name or None
+            if field["type"] == "selection":
+                return dict(field["selection"]).get(value)
+            return value or None
+
+        return (
+            title,
+            [fields[name]["string"] for name in names],
+            [[cell(record, name) for name in names] for record in records],
+        )
+
     def _ppu_report_cell(self, cell):
         """(text, is a number) of a cell of ``_ppu_close_tables`` in the PDF."""
         if isinstance(cell, bool) or cell is None:
@@ -606,29 +607,3 @@ class SophosPpuImport(models.Model):
         if isinstance(cell, date):
             return format_date(self.env, cell), False
         return str(cell), False
-
-    def _ppu_rows_table(self, title, domain, names):
-        """A table of the batch's rows of ``domain``, a column per field."""
-        Line = self.env["sophos.ppu.import.line"]
-        labels = Line.fields_get(names, attributes=["string"])
-        numbers = {
-            name for name in names if Line._fields[name].type in ("float", "monetary")
-        }
-
-        def cell(name, value):
-            if name in numbers or name == "row_number":
-                return value
-            if isinstance(value, tuple | list):  # a many2one: its name
-                return value[1]
-            return value or None
-
-        return (
-            title,
-            [labels[name]["string"] for name in names],
-            [
-                [cell(name, row[name]) for name in names]
-                for row in Line.search_read(
-                    [("import_id", "=", self.id), *domain], names
-                )
-            ],
-        )

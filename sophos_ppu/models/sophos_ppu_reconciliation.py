@@ -73,11 +73,6 @@ class SophosPpuReconciliation(models.Model):
             """
         )
 
-    def _ppu_status_label(self):
-        return dict(self._fields["close_status"]._description_selection(self.env))[
-            self.close_status
-        ]
-
     def action_view_rows(self):
         """The rows behind this figure."""
         self.ensure_one()
