@@ -39,7 +39,8 @@ def bombs(tmp_path_factory):
         # (rows without references pack 229 times).
         "rows": write_sheet_bomb(folder / "rows.xlsx", GIB, "bare-rows", level=6),
         # 1.2 million real rows (every cell referenced) in 31 MB: packs as
-        # plainly as a real export; refused by the rows limit, while streaming.
+        # plainly as a real export; refused past Excel's last row (the
+        # default rows limit), while streaming.
         "dense": write_sheet_bomb(folder / "dense.xlsx", 460 << 20, "rows", level=1),
         # One shared string of 1 GiB, used as an end customer's name.
         "string": write_string_bomb(folder / "string.xlsx", GIB, level=9),
@@ -76,13 +77,17 @@ def test_row_bomb_is_refused_by_its_ratio(bombs):
     assert bombs["rows"].stat().st_size < 6_000_000
 
 
-def test_row_bomb_past_the_ratio_stops_at_the_rows_limit(bombs):
-    check(bombs["rows"], *LIFT_RATIO, words=["more than 1 000 000 rows"])
+# The rows limit is Excel's own by default: a sheet going on is refused at
+# the first row no Excel sheet has, while streaming.
 
 
-def test_dense_rows_stop_at_the_rows_limit(bombs):
+def test_row_bomb_past_the_ratio_stops_at_the_last_row_excel_holds(bombs):
+    check(bombs["rows"], *LIFT_RATIO, words=["A1048577", "beyond what Excel"])
+
+
+def test_dense_rows_stop_at_the_last_row_excel_holds(bombs):
     assert bombs["dense"].stat().st_size < 50_000_000
-    check(bombs["dense"], words=["more than 1 000 000 rows"])
+    check(bombs["dense"], words=["row 1048577", "beyond what Excel"])
 
 
 def test_row_limit_of_the_command_line(bombs):

@@ -25,7 +25,7 @@ from sophos_ppu.core import (
     RowIssue,
     read_consumption_file,
 )
-from sophos_ppu.core.preflight import ole2_stream_names
+from sophos_ppu.core.preflight import EXCEL_MAX_ROWS, ole2_stream_names
 
 
 def refused(data, name="usage.xlsx", **kwargs) -> str:
@@ -49,7 +49,7 @@ def test_limits_defaults_and_immutability():
     limits = Limits()
     assert (limits.max_file_bytes, limits.max_rows, limits.max_cell_chars) == (
         50_000_000,
-        1_000_000,
+        1_048_576,
         32_767,
     )
     assert limits.max_cells == 30_000_000
@@ -86,13 +86,21 @@ def test_file_size_limit_for_bytes_paths_and_file_objects(tmp_path):
             read_consumption_file(source, limits=limits)
 
 
+def test_default_rows_limit_is_a_full_excel_sheet():
+    """Rows of the sheet, the header's included: 1 048 575 data rows."""
+    assert Limits().max_rows == EXCEL_MAX_ROWS == 1_048_576
+
+
 @pytest.mark.parametrize("fmt", ["csv", "xlsx", "xls"])
 def test_rows_limit_in_every_format(write_file, fmt):
     rows = [HEADER] + [["EU-1", "2025-01-01", "2025-01-31", "X", 1, 4.5, 3.6]] * 10
     path = write_file(fmt, rows)
-    with pytest.raises(ConsumptionFileError, match="more than 5 rows") as caught:
-        read_consumption_file(path, limits=Limits(max_rows=5))
-    assert "limit is 5" in caught.value.message
+    with pytest.raises(ConsumptionFileError, match="more than 10 rows") as caught:
+        read_consumption_file(path, limits=Limits(max_rows=10))
+    assert caught.value.message.endswith(
+        "(the limit is 10, set in Settings > Sales > Sophos Pay-Per-Use > "
+        "Consumption file limits): split the file or raise the limit."
+    )
     assert len(read_consumption_file(path, limits=Limits(max_rows=11)).rows) == 10
 
 

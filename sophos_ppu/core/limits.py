@@ -3,12 +3,17 @@
 The defaults are far beyond any file a distributor sends by accident (a
 Sophos month is thousands of rows, 22 columns, a few MB) and small enough
 that no file can take a worker down. The Odoo layer passes the values ops
-set in Settings; the checker takes them as flags (``--max-rows`` ...).
+set in Settings (:data:`SETTING`); the checker takes them as flags
+(``--max-rows`` ...).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+
+EXCEL_MAX_ROWS = 1_048_576  # rows of an Excel sheet, its header's included
+#: Where ops set the limits in Odoo.
+SETTING = "Settings > Sales > Sophos Pay-Per-Use > Consumption file limits"
 
 
 @dataclass(frozen=True)
@@ -17,9 +22,10 @@ class Limits:
 
     ``max_file_bytes`` (50 MB)
         the file as uploaded. Checked before the file is read into memory.
-    ``max_rows`` (1 000 000)
-        rows of the sheet (or lines of the CSV), blank rows included, as
-        the user sees them numbered.
+    ``max_rows`` (1 048 576)
+        rows of the sheet (or lines of the CSV), blank rows and the header
+        included, as the user sees them numbered: by default Excel's own
+        limit, a full sheet (1 048 575 rows below the header).
     ``max_cell_chars`` (32 767)
         the longest text a cell may hold: Excel's own limit. A longer cell
         makes its row an issue; a text more than 8 times longer (bytes no
@@ -42,7 +48,7 @@ class Limits:
     """
 
     max_file_bytes: int = 50_000_000
-    max_rows: int = 1_000_000
+    max_rows: int = EXCEL_MAX_ROWS
     max_cell_chars: int = 32_767
     max_cells: int = 30_000_000
     max_inflated_bytes: int = 2_000_000_000
@@ -61,6 +67,16 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+
+
+def too_many_rows(what: str, limits: Limits) -> str:
+    """The refusal of ``what`` ("Sheet 'Usage'", "The CSV file") for more
+    rows than ``limits.max_rows``."""
+    limit = number(limits.max_rows)
+    return (
+        f"{what} has more than {limit} rows (the limit is {limit}, set in "
+        f"{SETTING}): split the file or raise the limit."
+    )
 
 
 def number(value: int) -> str:

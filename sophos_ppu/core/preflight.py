@@ -85,10 +85,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from .limits import Limits, number, size
+from .limits import EXCEL_MAX_ROWS, Limits, number, size, too_many_rows
 from .model import ConsumptionFileError
 
-EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_COLUMNS = 16_384  # XFD
 RATIO_FLOOR = 1 << 20  # parts inflating to less are never "bombs"
 SMALL_PART = 32 << 20  # workbook.xml, its relationships, [Content_Types].xml
@@ -1321,11 +1320,7 @@ def _check_range(scan: SheetScan, limits: Limits) -> None:
             "Excel and save the file again."
         )
     if scan.rows > limits.max_rows:
-        raise refuse(
-            f"Sheet '{_short(scan.name)}' has more than "
-            f"{number(limits.max_rows)} rows (the limit is "
-            f"{number(limits.max_rows)}): split the file or raise the limit."
-        )
+        raise refuse(too_many_rows(f"Sheet '{_short(scan.name)}'", limits))
     if scan.cells > limits.max_cells:
         raise refuse(
             f"Sheet '{_short(scan.name)}' spans {used}{far}: "

@@ -56,7 +56,7 @@ import pandas as pd
 
 from . import preflight
 from .columns import HEADER_SCAN_ROWS, find_header_row
-from .limits import DEFAULT_LIMITS, Limits, number, size
+from .limits import DEFAULT_LIMITS, Limits, number, size, too_many_rows
 from .model import ConsumptionFileError
 
 ZIP_MAGIC = preflight.ZIP_MAGIC
@@ -614,9 +614,7 @@ def _xls_grids(data: bytes, limits: Limits) -> Iterator[Grid]:
                 continue
             if sheet.nrows > limits.max_rows:
                 raise ConsumptionFileError(
-                    f"Sheet '{preflight._short(sheet.name)}' has more than "
-                    f"{number(limits.max_rows)} rows (the limit is "
-                    f"{number(limits.max_rows)})."
+                    too_many_rows(f"Sheet '{preflight._short(sheet.name)}'", limits)
                 )
             if sheet.nrows * sheet.ncols > limits.max_cells:
                 raise ConsumptionFileError(
@@ -764,11 +762,7 @@ def _csv_grids(data: bytes, limits: Limits) -> Iterator[Grid]:
     text, encoding = decode_text(data)
     breaks = text.count("\n") or text.count("\r")
     if breaks + (not text.endswith(("\n", "\r"))) > limits.max_rows:
-        raise ConsumptionFileError(
-            f"The CSV file has more than {number(limits.max_rows)} rows (the "
-            f"limit is {number(limits.max_rows)}): split the file or raise the "
-            "limit."
-        )
+        raise ConsumptionFileError(too_many_rows("The CSV file", limits))
     delimiter = sniff_delimiter(text)
     rows, numbers = _csv_records(text, delimiter)
     del text
