@@ -37,16 +37,25 @@ logged in as ``admin``:
    (``account.ir_cron_account_move_send``) and their mails are done, at most
    ``--send-timeout`` seconds (reported, not a failure).
 
+Throughout, a websocket on each server's gevent port, opened with the
+session of ``admin`` as the browser's websocket worker opens it, listens to
+the bus (``admin``'s partner and the batch views' progress channel): a
+notification to ``admin`` (a server action calling ``bus.bus._sendone``)
+must reach it within 5 s before the month-end and after it, and each
+server's gevent process must be the same from the start to the end (one
+pid, serving once, no traceback in the server's output).
+
 It prints every request with its duration, the end-to-end times, the counts,
 the server workers' CPU and memory, and what the server log shows (workers
 killed at a limit, memory limits reached, tracebacks, queue_job's jobs per
 server with their time, CPU and how many ran at once, failed jobs and
-retries, the scheduled actions' runs). It exits 1 when a request takes more
-than ``--request-limit`` seconds (5) or fails, when the batch does not reach
-``invoiced``, when the posting does not finish, when a job failed, when the
-job runner never got ready or when the log shows a worker killed or a
-request stopped at a limit; 2 when the check cannot run (no Odoo, the
-server does not start).
+retries, the scheduled actions' runs), and the gevent/bus check. It exits 1
+when a request takes more than ``--request-limit`` seconds (5) or fails,
+when the batch does not reach ``invoiced``, when the posting does not
+finish, when a job failed, when the job runner never got ready, when the log
+shows a worker killed or a request stopped at a limit, or when the
+gevent/bus check fails; 2 when the check cannot run (no Odoo, the server
+does not start).
 
 ``--scale 1,2,4`` measures the scale-out instead: the month-end from upload
 to ``invoiced`` (posted too with ``--post``) once per capacity, on one server
@@ -63,6 +72,7 @@ import argparse
 import asyncio
 import base64
 import contextlib
+import json
 import math
 import os
 import re
@@ -75,7 +85,6 @@ import sys
 import tempfile
 import threading
 import time
-import warnings
 from collections import defaultdict
 from datetime import datetime, timezone
 from pathlib import Path
@@ -187,6 +196,20 @@ JOB_REQUEUED = re.compile(r"Re-queued dead job with uuid: (?P<uuid>[\w-]+)")
 JOB_REFUSED = re.compile(r"was requested to run job (?P<uuid>[\w-]+), but")
 RUNNER_READY = re.compile(r"queue job runner ready for db (?P<db>\S+)")
 RUNNER_NOT_STARTED = re.compile(r"jobrunner thread \(in \w+\) NOT started")
+#: A gevent process serving (Odoo logs it once started).
+GEVENT_SERVING = re.compile(r"Evented Service \(longpolling\) running on")
+#: The bus: what the batch views listen to (the addon's
+#: models/sophos_ppu_import_progress.py), the notification a run's end sends
+#: to who started it, and the check's own notification to ``admin``.
+PROGRESS_CHANNEL = "sophos_ppu.import_progress"
+RUN_NOTIFICATION = "account_notification"
+PING = "sophos_ppu.production_check"
+PING_ACTION = "Production check: bus notification to the current user"
+PING_CODE = (
+    f"env['bus.bus']._sendone(env.user.partner_id, {PING!r}, "
+    "{'nonce': env.context.get('ping')})"
+)
+BUS_TIMEOUT = 5  # seconds for a notification to reach the browser
 
 
 class Failure(Exception):
@@ -324,60 +347,15 @@ class SmtpHandler(socketserver.StreamRequestHandler):
                 self.reply("250 OK")
 
 
-def odoo_bin(odoo, work_dir):
-    """A script to start Odoo with: the prefork server respawns its gevent
-    process as ``sys.argv[0]``, which ``python -m odoo`` cannot be."""
+def odoo_bin(odoo):
+    """How to start Odoo: the prefork server respawns its gevent process as
+    ``sys.argv[0]``, which ``python -m odoo`` cannot be."""
     script = Path(odoo.__file__).resolve().parent.parent / "odoo-bin"
     if not script.exists():
         script = shutil.which("odoo")
     if not script:
         return [sys.executable, "-m", "odoo"]
-    if gevent_plugins_load():
-        return [sys.executable, str(script)]
-    # gevent checks its plugins' requirements with pkg_resources, which an
-    # old setuptools cannot match with today's wheel names (zope_interface
-    # for zope.interface): the gevent process dies at start and is respawned
-    # every 4 s, burning CPU. Load the plugins without that check.
-    launcher = work_dir / "odoo-bin"
-    launcher.write_text(LAUNCHER.format(script=str(script)), encoding="utf-8")
-    return [sys.executable, str(launcher)]
-
-
-LAUNCHER = """# Written by scripts/production_check.py: Odoo's {script} with gevent's
-# plugins loaded without pkg_resources' check of their requirements.
-import os
-import sys
-
-os.environ["TZ"] = "UTC"  # as odoo-bin does, before anything reads the time
-
-if sys.argv[1:2] == ["gevent"]:
-    import gevent.events as events
-
-    def notify_and_call_entry_points(event):
-        events.notify(event)
-        for plugin in events.iter_entry_points(event.ENTRY_POINT_NAME):
-            plugin.resolve()(event)
-
-    events.notify_and_call_entry_points = notify_and_call_entry_points
-
-import odoo
-
-odoo.cli.main()
-"""
-
-
-def gevent_plugins_load():
-    try:
-        import pkg_resources
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            pkg_resources.require("gevent")
-    except ImportError:
-        return True  # no pkg_resources: gevent uses importlib.metadata
-    except Exception:  # noqa: BLE001 - DistributionNotFound, VersionConflict
-        return False
-    return True
+    return [sys.executable, str(script)]
 
 
 def write_config(work_dir, capacity, proxy_port=None):
@@ -396,14 +374,14 @@ def start_server(odoo, cluster, args, server, smtp, output):
     """Start one Odoo server (``server``: its port, workers, log file and
     configuration file)."""
     cmd = [
-        *odoo_bin(odoo, cluster.directory), f"--config={server.config}",
+        *odoo_bin(odoo), f"--config={server.config}",
         f"--addons-path={addons_path(odoo)}",
         f"--data-dir={odoo.tools.config['data_dir']}",
         f"--db_host={cluster.socket_dir}", f"--db_port={cluster.port}",
         f"--db_user={DB_USER}", f"--database={DB_NAME}",
         f"--db-filter=^{DB_NAME}$", "--no-database-list",
         f"--http-interface={HOST}", f"--http-port={server.port}",
-        f"--gevent-port={free_port()}", f"--load={SERVER_WIDE_MODULES}",
+        f"--gevent-port={server.gevent_port}", f"--load={SERVER_WIDE_MODULES}",
         f"--workers={server.workers}",
         f"--max-cron-threads={args.max_cron_threads}",
         f"--smtp={HOST}", f"--smtp-port={smtp.port}",
@@ -432,6 +410,7 @@ class Server:
         self.config = config
         self.port = free_port()
         self.base_url = f"http://{HOST}:{self.port}"
+        self.gevent_port = free_port()  # its websocket (bus)
         suffix = "" if index == 1 else f"-{index}"
         self.log_file = work_dir / f"odoo-server{suffix}.log"
         self.output_file = work_dir / f"odoo-server{suffix}.out"
@@ -744,6 +723,210 @@ def settle(servers, logs, quiet=10, limit=300):
         f"{', '.join(running.values())}",
         flush=True,
     )
+
+
+# ----------------------------------------------------------------------
+# Gevent and the bus, as a logged-in browser tab sees them
+# ----------------------------------------------------------------------
+
+
+class BusListener(threading.Thread):
+    """A logged-in browser tab's websocket to one server's gevent port: it
+    asks for the batch views' channel (the user's partner comes with any
+    logged-in session) and keeps each notification with when it came."""
+
+    def __init__(self, server, session_id):
+        super().__init__(daemon=True)
+        self.server = server
+        self.session_id = session_id
+        self.notifications = []  # (monotonic time, type, payload)
+        self.arrived = threading.Condition()
+        self.lost = None  # why the connection ended before stop()
+        self.running = True
+        self.socket = None
+
+    def connect(self):
+        import websocket
+
+        from odoo.addons.bus.websocket import WebsocketConnectionHandler
+
+        # As the browser's websocket worker connects, through the reverse
+        # proxy that makes the gevent port the page's own origin.
+        origin = f"http://{HOST}:{self.server.gevent_port}"
+        version = WebsocketConnectionHandler._VERSION
+        self.socket = websocket.create_connection(
+            f"ws://{HOST}:{self.server.gevent_port}/websocket?version={version}",
+            timeout=BUS_TIMEOUT,
+            origin=origin,
+            cookie=f"session_id={self.session_id}",
+            header=["User-Agent: Mozilla/5.0 (sophos_ppu production check)"],
+        )
+        subscribe = {"channels": [PROGRESS_CHANNEL], "last": 0}
+        self.socket.send(json.dumps({"event_name": "subscribe", "data": subscribe}))
+        self.socket.settimeout(1)  # so that stop() is seen within a second
+        self.start()
+
+    def run(self):
+        import websocket
+
+        while self.running:
+            try:
+                text = self.socket.recv()
+            except websocket.WebSocketTimeoutException:
+                continue
+            except (websocket.WebSocketException, OSError) as error:
+                self.lost = f"{type(error).__name__}: {error}"
+                break
+            if not text:  # a close frame
+                if not self.socket.connected:
+                    self.lost = "closed by the server"
+                    break
+                continue
+            now = time.monotonic()
+            with self.arrived:
+                for notification in json.loads(text):
+                    message = notification.get("message") or {}
+                    self.notifications.append(
+                        (now, message.get("type"), message.get("payload"))
+                    )
+                self.arrived.notify_all()
+        with contextlib.suppress(Exception):
+            self.socket.close(timeout=1)
+
+    def wait_for(self, kind, payload, timeout):
+        """When the notification ``kind`` with ``payload`` came (monotonic
+        time), within ``timeout`` seconds; None if it did not."""
+
+        def found():
+            return next(
+                (
+                    when
+                    for when, got_kind, got_payload in self.notifications
+                    if got_kind == kind and got_payload == payload
+                ),
+                None,
+            )
+
+        with self.arrived:
+            self.arrived.wait_for(lambda: found() or self.lost, timeout)
+            return found()
+
+    def count(self, kind):
+        with self.arrived:
+            return sum(1 for _when, got, _payload in self.notifications if got == kind)
+
+    def stop(self):
+        self.running = False
+        if self.is_alive():
+            self.join(timeout=5)
+
+
+class BusCheck:
+    """Whether the bus works under prefork, as ops see it when the batch
+    form follows a run: each server's gevent process stays the one that
+    started (never respawned), and a notification to the logged-in
+    ``admin`` reaches a websocket on each server's gevent port within
+    BUS_TIMEOUT seconds, before the month-end and after it."""
+
+    def __init__(self, deployment, client):
+        self.deployment = deployment
+        self.client = client
+        self.listeners = []
+        self.pids = {}  # "start" / "end": {server index: [gevent pids]}
+        self.pings = []  # (when, server index, seconds or None)
+        self.problems = []
+        self.action_id = None
+
+    def gevent_pids(self):
+        import psutil
+
+        found = {}
+        for server in self.deployment.servers:
+            try:
+                children = psutil.Process(server.process.pid).children()
+            except psutil.Error:
+                children = []
+            pids = []
+            for child in children:
+                with contextlib.suppress(psutil.Error):
+                    if process_name(child.cmdline()) == "gevent":
+                        pids.append(child.pid)
+            found[server.index] = sorted(pids)
+        return found
+
+    def start(self):
+        self.pids["start"] = self.gevent_pids()
+        session_id = self.client.session.cookies.get("session_id")
+        for server in self.deployment.servers:
+            listener = BusListener(server, session_id)
+            try:
+                listener.connect()
+            except Exception as error:  # noqa: BLE001 - refused, handshake...
+                self.problems.append(
+                    f"server {server.index}: no websocket on its gevent port "
+                    f"{server.gevent_port}: {type(error).__name__}: {error}"
+                )
+                continue
+            self.listeners.append(listener)
+        self.ping("start")
+
+    def ping(self, when):
+        """Send ``admin`` a notification (a server action run over
+        JSON-RPC, committed before it answers) and wait for it on every
+        websocket."""
+        if not self.listeners:
+            return
+        nonce = f"{when}-{time.time_ns()}"
+        try:
+            if self.action_id is None:
+                self.action_id = self.ping_action()
+            started = time.monotonic()
+            self.client.call(
+                "ir.actions.server", "run", [[self.action_id]],
+                context={"ping": nonce}, echo=False,
+            )  # fmt: skip
+        except RpcError as error:
+            self.problems.append(f"the notification could not be sent: {error}")
+            return
+        for listener in self.listeners:
+            came = listener.wait_for(PING, {"nonce": nonce}, BUS_TIMEOUT)
+            seconds = None if came is None else max(came - started, 0.0)
+            self.pings.append((when, listener.server.index, seconds))
+
+    def ping_action(self):
+        """The server action that sends the notification (kept in a kept
+        database)."""
+        ids, _seconds = self.client.call(
+            "ir.actions.server", "search", [[["name", "=", PING_ACTION]]],
+            limit=1, echo=False,
+        )  # fmt: skip
+        if ids:
+            return ids[0]
+        models, _seconds = self.client.call(
+            "ir.model", "search", [[["model", "=", "res.users"]]], echo=False
+        )
+        created, _seconds = self.client.call(
+            "ir.actions.server", "create",
+            [{"name": PING_ACTION, "model_id": models[0], "state": "code",
+              "code": PING_CODE}],
+            echo=False,
+        )  # fmt: skip
+        return created[0] if isinstance(created, list) else created
+
+    def finish(self):
+        self.ping("end")
+        self.pids["end"] = self.gevent_pids()
+        for listener in self.listeners:
+            if listener.lost:
+                self.problems.append(
+                    f"server {listener.server.index}: the websocket was lost "
+                    f"during the run: {listener.lost}"
+                )
+            listener.stop()
+
+    def stop(self):
+        for listener in self.listeners:
+            listener.stop()
 
 
 # ----------------------------------------------------------------------
@@ -1196,6 +1379,7 @@ class LogScan:
         self.refused = []
         self.runner_ready = []
         self.runner_not_started = []
+        self.gevent_serving = []  # pids of gevent processes that started serving
         self.kinds = {}  # pid: WorkerHTTP / WorkerCron
         # job: [(pid, start, end)] of each run of its server action, and of
         # each pass (a worker's start to completed, up to 10 runs); epochs
@@ -1235,6 +1419,8 @@ class LogScan:
         if found:
             self.kinds[int(found["pid"])] = found["kind"]
         pid = int(match["pid"])
+        if GEVENT_SERVING.search(message):
+            self.gevent_serving.append(pid)
         # started: (pid, job id) -> [name, pass start, run start, runs]. A
         # pass ends with "completed" (done, or failed) or after its 10th run
         # (Odoo's MAX_BATCH_PER_CRON_JOB: work remains, the job is due again).
@@ -1482,6 +1668,19 @@ def report_processes(run, scan, monitor, outputs):
             f"{max(s['rss'] for s in stats) / 2**20:12.0f} "
             f"{max(s['vms'] for s in stats) / 2**20:12.0f}"
         )
+    for output_file, crashes, last in output_tracebacks(outputs):
+        if crashes:
+            print(
+                f"  the server's output ({output_file}) shows {crashes} tracebacks "
+                f"outside the log (a process dying at start), the last: {last[:200]}"
+            )
+
+
+def output_tracebacks(outputs):
+    """Per server: its output file (what its processes write outside the
+    log, such as a gevent process dying at start), the tracebacks in it and
+    its last line."""
+    found = []
     for output_file, output_offset in outputs:
         try:
             with open(output_file, encoding="utf-8", errors="replace") as output:
@@ -1490,12 +1689,100 @@ def report_processes(run, scan, monitor, outputs):
         except OSError:
             lines = []
         crashes = sum(line.startswith("Traceback") for line in lines)
-        if crashes:
-            last = next((line for line in reversed(lines) if line.strip()), "")
-            print(
-                f"  the server's output ({output_file}) shows {crashes} tracebacks "
-                f"outside the log (a process dying at start), the last: {last[:200]}"
+        last = next((line for line in reversed(lines) if line.strip()), "")
+        found.append((output_file, crashes, last))
+    return found
+
+
+def report_bus(run, bus, scan, monitor, outputs):
+    """gevent and the bus: each server's gevent process the same from the
+    start to the end of the run (one pid, started once, nothing in the
+    output), every notification to ``admin`` on its websocket in time."""
+    print(
+        "\n== gevent and the bus (a websocket on each server's gevent port) ==",
+        flush=True,
+    )
+    if bus is None:
+        print("  not checked: the check stopped before it logged in")
+        run.figures["bus"] = "not checked"
+        return
+    problems = list(bus.problems)
+    start, end = bus.pids.get("start", {}), bus.pids.get("end", {})
+    serving = defaultdict(list)
+    for pid in scan.gevent_serving:
+        serving[scan.server_of.get(pid, 0)].append(pid)
+    crashes = output_tracebacks(outputs)
+    listeners = {listener.server.index: listener for listener in bus.listeners}
+    passes = []
+    several = len(bus.deployment.servers) > 1
+    for server, (output_file, tracebacks, last) in zip(
+        bus.deployment.servers, crashes, strict=True
+    ):
+        index = server.index
+        pids = start.get(index) or []
+        same = len(pids) == 1 and end.get(index) == pids
+        print(
+            f"  server {index}: gevent pid {', '.join(map(str, pids)) or 'none'} "
+            f"at the start, {', '.join(map(str, end.get(index) or [])) or 'none'} "
+            f"at the end; started serving {len(serving[index])} time(s); "
+            f"{tracebacks} tracebacks in {output_file.name}"
+        )
+        if not same:
+            problems.append(
+                f"server {index}: its gevent process was not the same from the "
+                f"start to the end (pids {pids} then {end.get(index) or []})"
             )
+        elif len(serving[index]) != 1:
+            problems.append(
+                f"server {index}: a gevent process started serving "
+                f"{len(serving[index])} times (once expected)"
+            )
+        if tracebacks:
+            problems.append(
+                f"server {index}: {tracebacks} tracebacks in its output, the "
+                f"last: {last[:200]}"
+            )
+        times = []
+        for when, ping_server, seconds in bus.pings:
+            if ping_server != index:
+                continue
+            if seconds is None:
+                problems.append(
+                    f"server {index}: the notification to {LOGIN} sent at the "
+                    f"{when} did not reach its websocket within {BUS_TIMEOUT} s"
+                )
+            times.append(
+                f"{when} " + ("not received" if seconds is None else f"{seconds:.2f} s")
+            )
+        listener = listeners.get(index)
+        if listener:
+            print(
+                f"    websocket on port {server.gevent_port}: notification to "
+                f"{LOGIN} {', '.join(times) or 'not sent'}; during the run "
+                f"{listener.count(PROGRESS_CHANNEL)} progress notifications of "
+                f"the batch ({PROGRESS_CHANNEL}), {listener.count(RUN_NOTIFICATION)} "
+                f"to {LOGIN} ({RUN_NOTIFICATION})"
+            )
+            received = [seconds for _w, i, seconds in bus.pings if i == index]
+            if same and received and None not in received:
+                passes.append(
+                    (f"server {index}: " if several else "")
+                    + f"gevent pid {pids[0]} up from start to end, notification in "
+                    + " / ".join(f"{seconds:.2f}" for seconds in received)
+                    + " s"
+                )
+    seen = sum(1 for stat in monitor.stats.values() if stat["name"] == "gevent")
+    expected = len(bus.deployment.servers)
+    print(f"  gevent processes seen during the run: {seen} (one a server: {expected})")
+    if seen > expected:
+        problems.append(f"{seen} gevent processes where {expected} run: respawned")
+    for problem in problems:
+        run.fail(f"gevent/bus: {problem}")
+    if problems:
+        run.figures["bus"] = f"FAIL: {problems[0]}"
+    else:
+        run.figures["bus"] = "PASS: " + "; ".join(passes)
+    print(f"  {run.figures['bus']}")
 
 
 def report_summary(run, args):
@@ -1533,6 +1820,8 @@ def report_summary(run, args):
     if "statements" in figures:
         print(f"  statements                   {figures['statements']}")
     print(f"  e-mails received by the sink {run.smtp.messages}")
+    if "bus" in figures:
+        print(f"  gevent/bus                   {figures['bus']}")
     if run.failures:
         print(f"\nFAILED ({len(run.failures)}):")
         for failure in run.failures:
@@ -1541,16 +1830,17 @@ def report_summary(run, args):
         posted = ", posted" if "posting" in figures else ""
         print(
             f"\nOK: every request under the limit, invoiced{posted}, no worker "
-            "killed, no job failed"
+            "killed, no job failed, the bus working"
         )
 
 
-def report(run, client, deployment, args):
+def report(run, client, deployment, args, bus):
     scan = LogScan(deployment.logs())
     report_requests(run, client, args)
     log_files = [log_file for log_file, _offset in deployment.logs()]
     report_log(run, scan, log_files, deployment.monitor)
     report_processes(run, scan, deployment.monitor, deployment.outputs())
+    report_bus(run, bus, scan, deployment.monitor, deployment.outputs())
     report_summary(run, args)
     return scan
 
@@ -1591,6 +1881,7 @@ def measure(odoo, cluster, args, work_dir, smtp, configuration):
     print(f"\n######## {label} ({JOB_CHANNEL}) ########", flush=True)
     result = {"label": label, "workers": workers, "capacity": capacity}
     result["servers"] = servers
+    bus = None
     try:
         deployment.start()
         client = Client(deployment.base_url, args.request_limit)
@@ -1598,6 +1889,8 @@ def measure(odoo, cluster, args, work_dir, smtp, configuration):
         run.figures["server_pids"] = deployment.masters()
         try:
             client.authenticate()
+            bus = BusCheck(deployment, client)
+            bus.start()
             batch = run.upload()
             batch = run.invoice(batch)
             result["lines"] = invoice_lines(client, batch["id"])
@@ -1605,9 +1898,13 @@ def measure(odoo, cluster, args, work_dir, smtp, configuration):
                 run.post(batch)
         except (Failure, RpcError) as error:
             run.fail(str(error))
+        if bus:
+            bus.finish()
         time.sleep(1)  # the last log lines
-        scan = report(run, client, deployment, args)
+        scan = report(run, client, deployment, args, bus)
     finally:
+        if bus:
+            bus.stop()
         deployment.stop()
     figures = run.figures
     checked = figures.get("batch_checked") or {}
@@ -1792,7 +2089,7 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, signal.default_int_handler)
 
     cluster = Cluster(work_dir)
-    deployment = smtp = None
+    deployment = smtp = bus = None
     returncode = 2
     try:
         cluster.start(DB_NAME)
@@ -1816,11 +2113,15 @@ def main(argv=None):
         run.figures["server_pids"] = deployment.masters()
         try:
             client.authenticate()
+            bus = BusCheck(deployment, client)
+            bus.start()
             run.month_end()
         except (Failure, RpcError) as error:
             run.fail(str(error))
+        if bus:
+            bus.finish()
         time.sleep(1)  # the last log lines
-        report(run, client, deployment, args)
+        report(run, client, deployment, args, bus)
         returncode = 1 if run.failures else 0
         if args.keep:
             print(
@@ -1834,6 +2135,8 @@ def main(argv=None):
         returncode = 130
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # let the cleanup finish
+        if bus:
+            bus.stop()
         if deployment:
             deployment.stop()
         if smtp:
