@@ -10,6 +10,7 @@ from sophos_ppu.core.billing import consumption_key
 from sophos_ppu.core.checking import (
     ALREADY_BILLED,
     AMBIGUOUS,
+    CLAIMED_IDENTIFIER,
     CLOSED_SUBSCRIPTION,
     CORRECTS_UNBILLED,
     CREDITS_BILLED,
@@ -489,3 +490,49 @@ def test_consumption_never_looks_for_a_billing_to_credit():
     asked = []
     [result] = check([row(quantity=3)], billed_of=asked.append)
     assert (result.state, result.issue, asked) == ("ok", None, [])
+
+
+# ----------------------------------------------------------------------
+# An identifier claimed before its owner's subscription recorded it
+# ----------------------------------------------------------------------
+
+FLORIST = SubscriptionFacts(4, None, "Alpha Florist", reseller_id=20, pricelist_id=100)
+CLAIMED = SubscriptionFacts(5, "EU-A-2", "Beta Shop", reseller_id=10, pricelist_id=100)
+
+
+def test_an_identifier_claimed_for_another_resellers_customer_is_held():
+    [result] = check(
+        [row("EU-A-2", end_customer_name="Alpha Florist")],
+        subscriptions=[FLORIST, CLAIMED],
+    )
+    assert result.state == "error"
+    assert result.issue == Issue(
+        CLAIMED_IDENTIFIER, {"identifier": "EU-A-2", "subscription_id": 4}
+    )
+    assert result.subscription == CLAIMED
+
+
+def test_the_file_naming_the_identifiers_reseller_settles_it():
+    [result] = check(
+        [row("EU-A-2", end_customer_name="Alpha Florist")],
+        subscriptions=[FLORIST, CLAIMED],
+        reseller_named=lambda row: 10,
+    )
+    assert (result.state, result.issue) == ("ok", None)
+
+
+def test_the_same_resellers_customer_of_that_name_is_no_claim():
+    own = SubscriptionFacts(6, None, "Alpha Florist", reseller_id=10, pricelist_id=100)
+    [result] = check(
+        [row("EU-A-2", end_customer_name="alpha  FLORIST")],
+        subscriptions=[own, CLAIMED],
+    )
+    assert (result.state, result.subscription) == ("ok", CLAIMED)
+
+
+def test_identifiers_compare_with_unicode_case_folding():
+    strasse = SubscriptionFacts(
+        7, "Straße-9", "Gamma", reseller_id=10, pricelist_id=100
+    )
+    [result] = check([row("STRASSE-9")], subscriptions=[strasse])
+    assert (result.state, result.subscription) == ("ok", strasse)

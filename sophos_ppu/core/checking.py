@@ -23,6 +23,10 @@ The issue ladder, first match wins:
    and a subscription ops picked by hand is kept;
 3. ``other_reseller``: the file bills the row to another reseller than the
    subscription's (not checked for a subscription picked by hand);
+   ``claimed_identifier``: the file names no reseller, the row matched by
+   identifier, and its end customer's name is that of another reseller's
+   subscription which has no identifier yet (the identifier may have been
+   claimed before its owner's subscription learnt it);
 4. ``outside_period``: the service dates are not in the billing month (a
    correction, negative quantity, may credit an earlier month);
 5. a correction of a consumption billed earlier is ok, with the note
@@ -77,6 +81,7 @@ REPEATS_ROW = "repeats_row"  # row: the row of the file it repeats cell for cell
 SAME_CONSUMPTION = "same_consumption"  # row: the earlier row of the same key
 SEVERAL_IDENTIFIERS = "several_identifiers"  # subscription_id, customer
 IDENTIFIER_ELSEWHERE = "identifier_elsewhere"  # identifier
+CLAIMED_IDENTIFIER = "claimed_identifier"  # identifier, subscription_id (named)
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +213,17 @@ class Matcher:
             return Match(None, None, issue)
         return Match(candidates[0], method, None)
 
+    def named_elsewhere(self, row: Mapping, subscription: SubscriptionFacts):
+        """The subscription of another reseller than ``subscription``'s,
+        without an identifier, whose end customer has the row's name, or
+        None."""
+        name = normalise_name(row.get("end_customer_name"))
+        candidates = self._by_name.get(name, ()) if name else ()
+        return next(
+            (s for s in candidates if s.reseller_id != subscription.reseller_id),
+            None,
+        )
+
 
 def _pick(candidates):
     """The active candidates if any, else all (a closed one is reported as
@@ -268,17 +284,30 @@ class Checker:
         subscription, method, issue = self.matcher.match(row)
         if issue:
             return RowCheck(ERROR, issue)
-        if (
-            method != BY_HAND
-            and self.reseller_named is not None
-            and (named := self.reseller_named(row)) is not None
-            and named != subscription.reseller_id
-        ):
+        named = (
+            self.reseller_named(row)
+            if method != BY_HAND and self.reseller_named is not None
+            else None
+        )
+        if named is not None and named != subscription.reseller_id:
             issue = Issue(
                 OTHER_RESELLER,
                 {
                     "reseller_id": named,
                     "identifier": row.get("end_user_identifier") or None,
+                },
+            )
+            return RowCheck(ERROR, issue, subscription, method)
+        if (
+            method == BY_IDENTIFIER
+            and named is None
+            and (other := self.matcher.named_elsewhere(row, subscription))
+        ):
+            issue = Issue(
+                CLAIMED_IDENTIFIER,
+                {
+                    "identifier": row.get("end_user_identifier"),
+                    "subscription_id": other.id,
                 },
             )
             return RowCheck(ERROR, issue, subscription, method)

@@ -332,13 +332,17 @@ class SaleOrder(models.Model):
 
     def _ppu_identifier_holders(self, identifier=None):
         """The active subscriptions of another reseller holding ``identifier``
-        (default: this order's), as superuser: never show them to the reseller."""
+        (default: this order's), or that an earlier consumption file ties it
+        to (its end customer's, not recorded yet), as superuser: never show
+        them to the reseller."""
         self.ensure_one()
         if identifier is None:
             identifier = self.ppu_end_user_identifier
-        return self.env["sophos.ppu.subscription"]._ppu_identifier_holders(
-            identifier, self.partner_id, self.company_id
-        )
+        Subscription = self.env["sophos.ppu.subscription"]
+        args = (identifier, self.partner_id, self.company_id)
+        return Subscription._ppu_identifier_holders(
+            *args
+        ) | Subscription._ppu_identifier_named_for(*args)
 
     def _ppu_identifier_taken_message(self):
         return self.env._(

@@ -31,6 +31,7 @@ from odoo.addons.sophos_ppu.core.billing import (
 from odoo.addons.sophos_ppu.core.checking import (
     ALREADY_BILLED,
     AMBIGUOUS,
+    CLAIMED_IDENTIFIER,
     CLOSED_SUBSCRIPTION,
     CORRECTS_UNBILLED,
     CREDITS_BILLED,
@@ -679,6 +680,17 @@ class SophosPpuImport(models.Model):
                 "another reseller.",
                 named=self.env["res.partner"].browse(params["reseller_id"]).name,
                 identifier=params["identifier"] or "-",
+            )
+        if code == CLAIMED_IDENTIFIER:
+            named = Subscription.browse(params["subscription_id"]).sudo()
+            return _(
+                "End User Identifier %(identifier)s is on a subscription of "
+                "another reseller than %(reseller)s, whose subscription for end "
+                "customer %(customer)s has no identifier yet: pick the right "
+                "subscription by hand.",
+                identifier=params["identifier"] or "-",
+                reseller=named.partner_id.commercial_partner_id.display_name,
+                customer=named.end_customer_id.display_name,
             )
         if code == OUTSIDE_PERIOD:
             return _(

@@ -8,7 +8,10 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from odoo.addons.sophos_ppu.core import checking, month_close
-from odoo.addons.sophos_ppu.core.billing import consumption_key
+from odoo.addons.sophos_ppu.core.billing import (
+    consumption_key,
+    normalise_identifier,
+)
 from odoo.addons.sophos_ppu.core.values import Bad, parse_amount, parse_date
 
 from .billing_guard import is_trusted, refuse_untrusted, trusted
@@ -55,6 +58,7 @@ ISSUES = [
     (checking.NO_SUBSCRIPTION, "Unknown end customer"),
     (checking.AMBIGUOUS, "Several subscriptions"),
     (checking.OTHER_RESELLER, "Another reseller's"),
+    (checking.CLAIMED_IDENTIFIER, "Identifier claimed by another reseller"),
     (checking.OUTSIDE_PERIOD, "Outside the billing month"),
     (checking.CLOSED_SUBSCRIPTION, "Closed subscription"),
     (checking.NO_RULE, "No pricelist rule"),
@@ -124,6 +128,14 @@ class SophosPpuImportLine(models.Model):
     )
     # Parsed values
     end_user_identifier = fields.Char(string="End User Identifier", index=True)
+    end_user_key = fields.Char(
+        compute="_compute_end_user_key",
+        store=True,
+        precompute=True,
+        index=True,
+        help="The End User Identifier compared as Sophos does: stripped and "
+        "case-folded ('Straße-9' is 'STRASSE-9').",
+    )
     end_customer_name = fields.Char(string="End Customer (file)")
     file_partner_name = fields.Char(string="Partner (file)")
     file_partner_ref = fields.Char(
@@ -391,6 +403,11 @@ class SophosPpuImportLine(models.Model):
                 line.price_subtotal, line.currency_id, line.company_id, line.period_date
             )
 
+    @api.depends("end_user_identifier")
+    def _compute_end_user_key(self):
+        for line in self:
+            line.end_user_key = normalise_identifier(line.end_user_identifier) or False
+
     @api.depends(
         "quantity", "unit_cost", "file_currency_id", "company_id", "period_date"
     )
@@ -500,6 +517,8 @@ class SophosPpuImportLine(models.Model):
             vals.update(self._ppu_cost_values(row, to_company))
             vals.update(self._ppu_margin_values(dict(row, **vals), company))
             vals.update(
+                end_user_key=normalise_identifier(vals.get("end_user_identifier"))
+                or False,
                 billed_quantity=0.0,
                 billed_subtotal_company=0.0,
                 close_status=month_close.close_status(

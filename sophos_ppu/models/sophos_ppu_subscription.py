@@ -3,10 +3,14 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.osv.expression import OR
 from odoo.tools import format_date, plaintext2html
 from odoo.tools.sql import escape_psql
 
-from odoo.addons.sophos_ppu.core.billing import normalise_identifier
+from odoo.addons.sophos_ppu.core.billing import normalise_identifier, normalise_name
+
+#: The latest consumption rows of an identifier looked at, at checkout.
+ROWS_LOOKED_AT = 50
 
 
 class SophosPpuSubscription(models.Model):
@@ -42,6 +46,13 @@ class SophosPpuSubscription(models.Model):
         tracking=True,
         help="Sophos End User Identifier (column H of the consumption file). "
         "Recorded automatically the first time a row is matched by name.",
+    )
+    end_user_key = fields.Char(
+        compute="_compute_end_user_key",
+        store=True,
+        index=True,
+        help="The End User Identifier stripped and case-folded: what "
+        "identifiers are compared by.",
     )
     product_id = fields.Many2one(
         "product.product",
@@ -178,6 +189,13 @@ class SophosPpuSubscription(models.Model):
         action["context"] = {"default_move_type": "out_invoice", "create": False}
         return action
 
+    @api.depends("end_user_identifier")
+    def _compute_end_user_key(self):
+        for subscription in self:
+            subscription.end_user_key = (
+                normalise_identifier(subscription.end_user_identifier) or False
+            )
+
     @api.depends("sale_line_id.order_id.date_order")
     def _compute_date_start(self):
         for subscription in self:
@@ -218,11 +236,11 @@ class SophosPpuSubscription(models.Model):
         key = normalise_identifier(identifier)
         if not key:
             return self.browse()
-        candidates = self.sudo().search(
+        return self.sudo().search(
             [
                 ("company_id", "=", company.id),
                 ("state", "=", "active"),
-                ("end_user_identifier", "ilike", escape_psql(key)),
+                ("end_user_key", "=", key),
                 (
                     "partner_id.commercial_partner_id",
                     "!=",
@@ -230,8 +248,52 @@ class SophosPpuSubscription(models.Model):
                 ),
             ]
         )
-        return candidates.filtered(
-            lambda sub: normalise_identifier(sub.end_user_identifier) == key
+
+    @api.model
+    def _ppu_identifier_named_for(self, identifier, reseller, company):
+        """The active subscriptions of another reseller than ``reseller``
+        that consumption files tie ``identifier`` to: the subscription a row
+        with that identifier billed or matched, or the one of the end
+        customer the row names. As superuser, like
+        ``_ppu_identifier_holders``."""
+        key = normalise_identifier(identifier)
+        if not key:
+            return self.browse()
+        rows = (
+            self.env["sophos.ppu.import.line"]
+            .sudo()
+            .search_fetch(
+                [("company_id", "=", company.id), ("end_user_key", "=", key)],
+                ["subscription_id", "end_customer_name"],
+                limit=ROWS_LOOKED_AT,
+                order="id desc",
+            )
+        )
+        names = {
+            name.strip(): normalise_name(name)
+            for name in rows.mapped("end_customer_name")
+            if name and name.strip()
+        }
+        others = self.sudo().search(
+            [
+                ("company_id", "=", company.id),
+                ("state", "=", "active"),
+                (
+                    "partner_id.commercial_partner_id",
+                    "!=",
+                    reseller.commercial_partner_id.id,
+                ),
+                "|",
+                ("id", "in", rows.subscription_id.ids),
+                *OR(
+                    [("end_customer_id.name", "=ilike", escape_psql(name))]
+                    for name in names
+                ),
+            ]
+        )
+        return others.filtered(
+            lambda sub: sub in rows.subscription_id
+            or normalise_name(sub.end_customer_id.name) in names.values()
         )
 
     def action_close(self):

@@ -25,3 +25,4 @@ from . import test_portal
 from . import test_demo
 from . import test_translations
 from . import test_month_close
+from . import test_identifier_claims

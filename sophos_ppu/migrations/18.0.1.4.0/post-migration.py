@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-"""18.0.1.4.0: every consumption row gets its cost, margin and month-close
-status, computed as the rows compute them, import by import.
+"""18.0.1.4.0: every consumption row gets its cost, margin, month-close
+status and case-folded End User Identifier, computed as the rows compute
+them, chunk by chunk.
 
 Rows checked before this version have no reason code (``issue``): their
 errors all count as "error" (none as "closed subscription") until their
@@ -22,6 +23,7 @@ FIELDS = (
     "billed_quantity",
     "billed_subtotal_company",
     "close_status",
+    "end_user_key",
 )
 
 

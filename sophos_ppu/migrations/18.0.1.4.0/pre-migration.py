@@ -18,6 +18,7 @@ COLUMNS = {
     "billed_quantity": "numeric",
     "billed_subtotal_company": "numeric",
     "close_status": "varchar",
+    "end_user_key": "varchar",
 }
 
 
