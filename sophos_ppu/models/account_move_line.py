@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import api, fields, models
 
+from .account_move import PPU_STAFF
 from .billing_guard import refuse_untrusted
 
 #: The links from an invoice line to the consumption it bills.
@@ -17,6 +18,8 @@ class AccountMoveLine(models.Model):
         ondelete="set null",
         copy=False,
         readonly=True,
+        # Its name is the batch and the file's row: staff only, never portal.
+        groups=PPU_STAFF,
     )
     ppu_subscription_id = fields.Many2one(
         "sophos.ppu.subscription",

@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 
 from odoo import Command, http
 from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests.common import JsonRpcException
 
 from .common_import import PpuImportCommon
 
@@ -494,6 +495,37 @@ class TestPpuPortal(PpuImportCommon, HttpCase):
         self.assertFalse(
             self.env["sophos.ppu.import"].with_user(self.portal_user).has_access("read")
         )
+
+    def test_portal_user_reads_nothing_of_the_import_through_invoice_lines(self):
+        batch = self._bill([self.row("EU-discount", quantity=10)])
+        own_lines = batch.invoice_ids.invoice_line_ids.with_user(self.portal_user)
+        self.assertTrue(own_lines.has_access("read"), "their own invoice lines")
+        self.authenticate(self.portal_user.login, self.portal_user.login)
+        for method, kwargs in (
+            ("search_read", {"domain": [], "fields": ["ppu_import_line_id"]}),
+            (
+                "read_group",
+                {
+                    "domain": [],
+                    "fields": ["balance:sum"],
+                    "groupby": ["ppu_import_line_id"],
+                },
+            ),
+        ):
+            with (
+                self.subTest(method=method),
+                self.assertRaises(JsonRpcException) as refused,
+            ):
+                self.make_jsonrpc_request(
+                    f"/web/dataset/call_kw/account.move.line/{method}",
+                    {
+                        "model": "account.move.line",
+                        "method": method,
+                        "args": [],
+                        "kwargs": kwargs,
+                    },
+                )
+            self.assertEqual(str(refused.exception), "odoo.exceptions.AccessError")
 
     # ------------------------------------------------------------------
     # Browser
