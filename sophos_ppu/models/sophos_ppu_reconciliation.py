@@ -27,7 +27,7 @@ class SophosPpuReconciliation(models.Model):
     row_count = fields.Integer(string="Rows", readonly=True)
     quantity = fields.Float(readonly=True)
     cost_subtotal = fields.Monetary(
-        string="Cost", currency_field="file_currency_id", readonly=True
+        string="Cost Subtotal", currency_field="file_currency_id", readonly=True
     )
     cost_subtotal_company = fields.Monetary(
         string="Cost (company currency)",
