@@ -278,14 +278,19 @@ class SophosPpuImport(models.Model):
     def action_view_invoices(self, invoices=None):
         self.ensure_one()
         invoices = self.invoice_ids if invoices is None else invoices
+        return self._ppu_moves_action(invoices, "out_invoice")
+
+    def _ppu_moves_action(self, moves, move_type):
+        """Invoicing's own list of ``moves`` (of ``move_type``'s kind), or
+        the form of the one."""
         action = self.env["ir.actions.actions"]._for_xml_id(
-            "account.action_move_out_invoice_type"
+            f"account.action_move_{move_type}_type"
         )
-        action["domain"] = [("id", "in", invoices.ids)]
-        action["context"] = {"default_move_type": "out_invoice", "create": False}
-        if len(invoices) == 1:
+        action["domain"] = [("id", "in", moves.ids)]
+        action["context"] = {"default_move_type": move_type, "create": False}
+        if len(moves) == 1:
             action["views"] = [(False, "form")]
-            action["res_id"] = invoices.id
+            action["res_id"] = moves.id
         return action
 
     # ------------------------------------------------------------------

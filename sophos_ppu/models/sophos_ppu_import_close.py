@@ -357,16 +357,7 @@ class SophosPpuImport(models.Model):
 
     def action_view_vendor_bills(self):
         self.ensure_one()
-        action = self.env["ir.actions.actions"]._for_xml_id(
-            "account.action_move_in_invoice_type"
-        )
-        bills = self.vendor_bill_ids
-        action["domain"] = [("id", "in", bills.ids)]
-        action["context"] = {"default_move_type": "in_invoice", "create": False}
-        if len(bills) == 1:
-            action["views"] = [(False, "form")]
-            action["res_id"] = bills.id
-        return action
+        return self._ppu_moves_action(self.vendor_bill_ids, "in_invoice")
 
     def action_link_vendor_bill(self):
         """Link the bill an accountant entered for this file."""

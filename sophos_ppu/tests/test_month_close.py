@@ -215,19 +215,20 @@ class TestCostAndMargin(MonthCloseCommon):
 
 @tagged("post_install", "-at_install")
 class TestSophosBill(MonthCloseCommon):
+    def email_row(self):
+        """Another service of the same end customer, at another cost."""
+        return self.row(
+            "EU-discount", quantity=3, cost="1.10", sku="MAIL-PPU",
+            description="Sophos Email",
+        )  # fmt: skip
+
     def file_of_the_month(self):
         return self.import_rows(
             [
                 self.row("EU-discount", quantity=10),
                 self.row("EU-volume", quantity=5),
                 self.row("EU-unknown", quantity=4),  # billed to nobody
-                self.row(
-                    "EU-discount",
-                    quantity=3,
-                    cost="1.10",
-                    sku="MAIL-PPU",
-                    description="Sophos Email",
-                ),
+                self.email_row(),
                 self.row(
                     "EU-markup", quantity=2, msrp="10", cost="6.4", currency="EUR"
                 ),
@@ -293,13 +294,7 @@ class TestSophosBill(MonthCloseCommon):
         batch = self.import_rows(
             [
                 self.row("EU-discount", quantity=10),
-                self.row(
-                    "EU-discount",
-                    quantity=3,
-                    cost="1.10",
-                    sku="MAIL-PPU",
-                    description="Sophos Email",
-                ),
+                self.email_row(),
             ]
         )
         entered = self.env["account.move"].create(
