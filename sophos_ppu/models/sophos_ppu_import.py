@@ -9,6 +9,8 @@ the rows (``sophos_ppu_import_check.py``), invoicing them
 """
 
 import dataclasses
+import hashlib
+import json
 from collections import defaultdict
 from urllib.parse import urlencode
 
@@ -154,6 +156,12 @@ class SophosPpuImport(models.Model):
         help="Who started the current run: the one told when it ends.",
     )
     job_leave_errors = fields.Boolean(readonly=True, copy=False)
+    summary_digest = fields.Char(
+        readonly=True,
+        copy=False,
+        help="What the last summary posted said, in short: a check that "
+        "changes nothing posts none.",
+    )
     job_rows_attachment_id = fields.Many2one(
         "ir.attachment", readonly=True, copy=False, ondelete="set null"
     )
@@ -180,16 +188,21 @@ class SophosPpuImport(models.Model):
 
     @api.depends("line_ids.state")
     def _compute_line_counts(self):
+        # The stored rows' counts, also while the form edits a row (a new
+        # record then, whose origin is the batch).
         counts = defaultdict(int)
-        if self.ids:
+        if self._origin.ids:
             for batch, state, count in self.env["sophos.ppu.import.line"]._read_group(
-                [("import_id", "in", self.ids)], ["import_id", "state"], ["__count"]
+                [("import_id", "in", self._origin.ids)],
+                ["import_id", "state"],
+                ["__count"],
             ):
                 counts[batch.id, state] = count
         for batch in self:
-            batch.ok_count = counts[batch.id, "ok"]
-            batch.error_count = counts[batch.id, "error"]
-            batch.duplicate_count = counts[batch.id, "duplicate"]
+            origin = batch._origin.id
+            batch.ok_count = counts[origin, "ok"]
+            batch.error_count = counts[origin, "error"]
+            batch.duplicate_count = counts[origin, "duplicate"]
             batch.line_count = (
                 batch.ok_count + batch.error_count + (batch.duplicate_count)
             )
@@ -405,6 +418,10 @@ class SophosPpuImport(models.Model):
         if not template:
             return
         for batch in self:
+            digest = batch._ppu_summary_digest()
+            if digest == batch.summary_digest:
+                continue  # checked again, nothing changed: nothing to tell
+            batch._ppu_write({"summary_digest": digest})
             ops = batch.company_id.ppu_ops_partner_ids
             rendered = {
                 name: template._render_field(name, batch.ids, compute_lang=True)[
@@ -421,6 +438,23 @@ class SophosPpuImport(models.Model):
                 email_layout_xmlid="mail.mail_notification_light",
                 force_send=False,  # the mail queue sends it, as send_mail did
             )
+
+    def _ppu_summary_digest(self):
+        """What the summary says, in short: its state and counts and totals
+        per reseller (equal digests, equal summaries)."""
+        summary = self._ppu_summary()
+        return hashlib.sha1(
+            json.dumps(
+                [self.state, {k: v for k, v in summary.items() if k != "resellers"}]
+                + [
+                    [reseller[key] for key in ("reseller", "currency", "rows")]
+                    + [str(reseller["amount"])]
+                    for reseller in summary["resellers"]
+                ],
+                default=str,
+                sort_keys=True,
+            ).encode()
+        ).hexdigest()
 
     def _ppu_error_report_rows(self):
         """The rows with issues: the screens' columns (under the rows list's

@@ -148,7 +148,7 @@ class SophosPpuImport(models.Model):
         for batch, status, cost, billed, margin in self.env[
             "sophos.ppu.reconciliation"
         ]._read_group(
-            [("import_id", "in", self.ids)],
+            [("import_id", "in", self._origin.ids)],
             ["import_id", "close_status"],
             [
                 "cost_subtotal_company:sum",
@@ -164,13 +164,13 @@ class SophosPpuImport(models.Model):
             totals["close_margin_company"] += margin
         below = dict(
             self.env["sophos.ppu.import.line"]._read_group(
-                [("import_id", "in", self.ids), ("below_cost", "=", True)],
+                [("import_id", "in", self._origin.ids), ("below_cost", "=", True)],
                 ["import_id"],
                 ["__count"],
             )
         )
         for batch in self:
-            totals = sums[batch.id]
+            totals = sums[batch._origin.id]
             batch.update({name: totals[name] for name in CLOSE_TOTALS})
             batch.close_result_company = (
                 totals["close_billed_company"] - totals["close_cost_company"]
@@ -178,7 +178,7 @@ class SophosPpuImport(models.Model):
             batch.close_margin_percent = totals["close_billed_company"] and (
                 100 * totals["close_margin_company"] / totals["close_billed_company"]
             )
-            batch.below_cost_count = below.get(batch, 0)
+            batch.below_cost_count = below.get(batch._origin, 0)
 
     # ------------------------------------------------------------------
     # Exceptions

@@ -115,10 +115,12 @@ class SophosPpuImportLine(models.Model):
     )
     parent_state = fields.Selection(related="import_id.state", string="Import Status")
     row_number = fields.Integer(
-        string="Row", help="Row number in the file.", aggregator=False
+        string="Row", help="Row number in the file.", aggregator=False, readonly=True
     )
     raw_values = fields.Text(
-        string="Values as read (JSON)", help="The row as read from the file (JSON)."
+        string="Values as read (JSON)",
+        help="The row as read from the file (JSON).",
+        readonly=True,
     )
     raw_values_html = fields.Html(
         string="Values as read",
@@ -137,11 +139,12 @@ class SophosPpuImportLine(models.Model):
         "case-folded ('Straße-9' is 'STRASSE-9').",
     )
     end_customer_name = fields.Char(string="End Customer (file)")
-    file_partner_name = fields.Char(string="Partner (file)")
+    file_partner_name = fields.Char(string="Partner (file)", readonly=True)
     file_partner_ref = fields.Char(
         string="Partner ID (file)",
         help="The reseller's identifier in the file, compared with the "
         "Reference of the reseller in Odoo.",
+        readonly=True,
     )
     product_description = fields.Char(string="Product Description")
     sku = fields.Char(string="SKU")
@@ -166,6 +169,7 @@ class SophosPpuImportLine(models.Model):
     consumption_key = fields.Char(
         index=True,
         help="End user, service and service dates: billed once per company.",
+        readonly=True,
     )
     correction_pending = fields.Char(
         readonly=True,
@@ -197,29 +201,35 @@ class SophosPpuImportLine(models.Model):
             ("manual", "Set by hand"),
         ],
         string="Matched by",
+        readonly=True,
     )
     partner_id = fields.Many2one(
-        "res.partner", string="Reseller", index="btree_not_null"
+        "res.partner", string="Reseller", index="btree_not_null", readonly=True
     )
     end_customer_id = fields.Many2one(
         related="subscription_id.end_customer_id", string="End Customer"
     )
     pricelist_id = fields.Many2one(related="subscription_id.pricelist_id")
     pricelist_item_id = fields.Many2one(
-        "product.pricelist.item", string="Pricelist Rule", ondelete="set null"
+        "product.pricelist.item",
+        string="Pricelist Rule",
+        ondelete="set null",
+        readonly=True,
     )
     rule_note = fields.Char(
         related="pricelist_item_id.ppu_billing_note",
         string="Rule",
         help="What the pricelist rule that priced the row does.",
     )
-    currency_id = fields.Many2one("res.currency", string="Currency")
+    currency_id = fields.Many2one("res.currency", string="Currency", readonly=True)
     # Rounded by the checks to the Product Price precision.
-    price_unit = fields.Float(string="Unit Price", digits=False, aggregator=None)
+    price_unit = fields.Float(
+        string="Unit Price", digits=False, aggregator=None, readonly=True
+    )
     # Never summed as is: rows of one group may be billed in several
     # currencies (like Odoo's amount_currency); price_subtotal_company is.
     price_subtotal = fields.Monetary(
-        string="Subtotal", currency_field="currency_id", aggregator=None
+        string="Subtotal", currency_field="currency_id", aggregator=None, readonly=True
     )
     company_currency_id = fields.Many2one(
         related="company_id.currency_id", string="Company Currency"
@@ -238,8 +248,9 @@ class SophosPpuImportLine(models.Model):
         default="error",
         required=True,
         index=True,
+        readonly=True,
     )
-    message = fields.Char(string="Reason")
+    message = fields.Char(string="Reason", readonly=True)
     issue = fields.Selection(
         ISSUES,
         string="Reason code",
@@ -333,6 +344,7 @@ class SophosPpuImportLine(models.Model):
         string="Billed by",
         ondelete="set null",
         help="The import that already billed this consumption.",
+        readonly=True,
     )
     repeat_of_row = fields.Integer(
         string="Repeats row",

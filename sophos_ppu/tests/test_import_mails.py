@@ -364,6 +364,11 @@ class TestImportMails(PpuImportCommon):
                 len(mails.filtered(lambda mail, p=partner: p in mail.recipient_ids)),
                 1,
             )
+        # A check that changes the summary posts it again (one that changes
+        # nothing posts none: test_batch_walk).
+        self._subscription(
+            self.resellers["discount"], "Nope Ltd", "NOPE", self.pricelist_discount
+        )
         batch.action_check()
         self.assertEqual(len(self._summaries(batch)), 2)
 

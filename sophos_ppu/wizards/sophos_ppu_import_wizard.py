@@ -27,7 +27,12 @@ class SophosPpuImportWizard(models.TransientModel):
         "usually last month). Any day picks its month: the import keeps the "
         "first day.",
     )
-    required_columns = fields.Char(compute="_compute_required_columns")
+    # The file's contract lives in the core: the same list the reader checks
+    # when it reports a missing column (a default, so that the new wizard
+    # shows it).
+    required_columns = fields.Char(
+        readonly=True, default=lambda self: ", ".join(f.label for f in REQUIRED)
+    )
     existing_batch_warning = fields.Text(compute="_compute_existing_batch_warning")
     partner_id = fields.Many2one(
         "res.partner",
@@ -39,13 +44,6 @@ class SophosPpuImportWizard(models.TransientModel):
     company_id = fields.Many2one(
         "res.company", required=True, default=lambda self: self.env.company
     )
-
-    def _compute_required_columns(self):
-        # The file's contract lives in the core: the same list the reader
-        # checks when it reports a missing column.
-        columns = ", ".join(field.label for field in REQUIRED)
-        for wizard in self:
-            wizard.required_columns = columns
 
     @api.depends("period_date", "company_id")
     def _compute_existing_batch_warning(self):
