@@ -26,3 +26,4 @@ from . import test_demo
 from . import test_translations
 from . import test_month_close
 from . import test_identifier_claims
+from . import test_batch_walk
