@@ -17,6 +17,7 @@ from sophos_ppu.core.checking import (
     IDENTIFIER_ELSEWHERE,
     NO_RULE,
     NO_SUBSCRIPTION,
+    OTHER_IDENTIFIER,
     OTHER_RESELLER,
     OUTSIDE_PERIOD,
     REPEATS_ROW,
@@ -221,9 +222,10 @@ def test_identifiers_match_case_and_space_insensitively():
 def test_an_unknown_identifier_matches_by_name_among_subscriptions_without_one():
     [result] = checker().check([row("NEW-9", end_customer_name=" beta  GMBH ")])
     assert (result.subscription, result.match_method) == (BETA, "name")
-    # Acme has an identifier: its rows are never matched by its name.
+    # Acme has an identifier: its rows are never matched by its name, and
+    # the reason says that Acme is known under another identifier.
     [result] = checker().check([row("NEW-9", end_customer_name="Acme Corp")])
-    assert result.issue.code == NO_SUBSCRIPTION
+    assert (result.subscription, result.issue.code) == (None, OTHER_IDENTIFIER)
 
 
 def test_a_row_without_identifier_matches_by_name():
@@ -536,3 +538,16 @@ def test_identifiers_compare_with_unicode_case_folding():
     )
     [result] = check([row("STRASSE-9")], subscriptions=[strasse])
     assert (result.state, result.subscription) == ("ok", strasse)
+
+
+def test_an_end_customer_known_under_another_identifier_is_named_so():
+    [result] = check([row("EU-9", end_customer_name="ACME corp")])
+    assert result.state == "error"
+    assert result.issue == Issue(
+        OTHER_IDENTIFIER, {"identifier": "EU-9", "subscription_ids": (1,)}
+    )
+
+
+def test_an_end_customer_nobody_knows_has_no_subscription():
+    [result] = check([row("EU-9", end_customer_name="Zeta")])
+    assert result.issue.code == NO_SUBSCRIPTION

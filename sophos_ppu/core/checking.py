@@ -20,7 +20,9 @@ The issue ladder, first match wins:
 2. ``no_subscription`` / ``ambiguous``: no subscription, or several, has the
    row's End User Identifier, or else (among the subscriptions without an
    identifier) its end customer's name; active subscriptions are preferred,
-   and a subscription ops picked by hand is kept;
+   and a subscription ops picked by hand is kept; ``other_identifier`` when
+   none does but the end customer has a subscription under another
+   identifier;
 3. ``other_reseller``: the file bills the row to another reseller than the
    subscription's (not checked for a subscription picked by hand);
    ``claimed_identifier``: the file names no reseller, the row matched by
@@ -68,6 +70,7 @@ BY_IDENTIFIER, BY_NAME, BY_HAND = "identifier", "name", "manual"
 # Issue codes, with their parameters.
 UNREADABLE = "unreadable"  # message: the reader's reasons
 NO_SUBSCRIPTION = "no_subscription"  # identifier, customer (as in the file)
+OTHER_IDENTIFIER = "other_identifier"  # identifier, subscription_ids (the customer's)
 AMBIGUOUS = "ambiguous"  # subscription_ids: the candidates
 OTHER_RESELLER = "other_reseller"  # reseller_id: the one the file names; identifier
 OUTSIDE_PERIOD = "outside_period"  # start, end: the service dates
@@ -177,13 +180,18 @@ class Matcher:
         manual: Iterable[SubscriptionFacts] = (),
     ):
         by_identifier, by_name = defaultdict(list), defaultdict(list)
+        identified = defaultdict(list)  # customer name -> its identified ones
         for subscription in subscriptions:
+            name = normalise_name(subscription.customer)
             if key := normalise_identifier(subscription.identifier):
                 by_identifier[key].append(subscription)
-            elif name := normalise_name(subscription.customer):
+                if name:
+                    identified[name].append(subscription)
+            elif name:
                 by_name[name].append(subscription)
         self._by_identifier = {key: _pick(c) for key, c in by_identifier.items()}
         self._by_name = {key: _pick(c) for key, c in by_name.items()}
+        self._identified = {key: _pick(c) for key, c in identified.items()}
         self._manual = {subscription.id: subscription for subscription in manual}
 
     def match(self, row: Mapping) -> Match:
@@ -198,20 +206,32 @@ class Matcher:
             name = normalise_name(row.get("end_customer_name"))
             candidates, method = self._by_name.get(name, ()) if name else (), BY_NAME
         if not candidates:
-            issue = Issue(
-                NO_SUBSCRIPTION,
-                {
-                    "identifier": row.get("end_user_identifier") or None,
-                    "customer": row.get("end_customer_name") or None,
-                },
-            )
-            return Match(None, None, issue)
+            return Match(None, None, self._unmatched(row))
         if len(candidates) > 1:
             issue = Issue(
                 AMBIGUOUS, {"subscription_ids": tuple(s.id for s in candidates)}
             )
             return Match(None, None, issue)
         return Match(candidates[0], method, None)
+
+    def _unmatched(self, row: Mapping) -> Issue:
+        """Why no subscription matches ``row``: none has its identifier nor
+        its end customer, or its end customer's has another identifier."""
+        identifier = row.get("end_user_identifier") or None
+        name = normalise_name(row.get("end_customer_name"))
+        if name in self._identified:
+            subscription_ids = tuple(s.id for s in self._identified[name])
+            return Issue(
+                OTHER_IDENTIFIER,
+                {"identifier": identifier, "subscription_ids": subscription_ids},
+            )
+        return Issue(
+            NO_SUBSCRIPTION,
+            {
+                "identifier": identifier,
+                "customer": row.get("end_customer_name") or None,
+            },
+        )
 
     def named_elsewhere(self, row: Mapping, subscription: SubscriptionFacts):
         """The subscription of another reseller than ``subscription``'s,

@@ -41,6 +41,7 @@ from odoo.addons.sophos_ppu.core.checking import (
     NO_RULE,
     NO_SUBSCRIPTION,
     OK,
+    OTHER_IDENTIFIER,
     OTHER_RESELLER,
     OUTSIDE_PERIOD,
     REPEATS_ROW,
@@ -662,6 +663,20 @@ class SophosPpuImport(models.Model):
                 "or end customer %(customer)s.",
                 identifier=params["identifier"] or "-",
                 customer=params["customer"] or "-",
+            )
+        if code == OTHER_IDENTIFIER:
+            subscriptions = Subscription.browse(params["subscription_ids"]).sudo()
+            return _(
+                "End customer %(customer)s has a subscription under another End "
+                "User Identifier (%(subscriptions)s), not %(identifier)s: check "
+                "the identifier with the reseller, or pick the subscription by "
+                "hand.",
+                customer=subscriptions[:1].end_customer_id.display_name,
+                subscriptions=", ".join(
+                    f"{subscription.display_name}: {subscription.end_user_identifier}"
+                    for subscription in subscriptions
+                ),
+                identifier=params["identifier"] or "-",
             )
         if code == AMBIGUOUS:
             return _(

@@ -56,6 +56,7 @@ COST_GROUPS = "account.group_account_invoice,sophos_ppu.group_ppu_operations"
 ISSUES = [
     (checking.UNREADABLE, "Unreadable"),
     (checking.NO_SUBSCRIPTION, "Unknown end customer"),
+    (checking.OTHER_IDENTIFIER, "Known under another identifier"),
     (checking.AMBIGUOUS, "Several subscriptions"),
     (checking.OTHER_RESELLER, "Another reseller's"),
     (checking.CLAIMED_IDENTIFIER, "Identifier claimed by another reseller"),

@@ -121,3 +121,17 @@ class TestBatchWalk(PpuImportCommon):
         )
         batch.action_check()
         self.assertEqual(len(summaries()), 2, "a row became billable")
+
+    def test_an_end_customer_known_under_another_identifier_is_named(self):
+        batch = self.import_rows(
+            [self.row("EU-typo", quantity=1, customer="Customer discount")]
+        )
+        line = batch.line_ids
+        self.assertEqual((line.state, line.issue), ("error", "other_identifier"))
+        self.assertEqual(
+            line.message,
+            "End customer Customer discount has a subscription under another End "
+            "User Identifier (Customer discount - Sophos CyberSecurity: "
+            "EU-discount), not EU-typo: check the identifier with the reseller, "
+            "or pick the subscription by hand.",
+        )
