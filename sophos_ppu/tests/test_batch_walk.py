@@ -4,6 +4,9 @@ counts that stay right while a row is edited, a "Needs attention" that lists
 what can still be acted on, the wizard's help, the cancel dialog, and a
 chatter that tells a check only when it changed something."""
 
+import base64
+from datetime import date
+
 from lxml import etree
 
 from odoo.tests import Form, tagged
@@ -135,3 +138,32 @@ class TestBatchWalk(PpuImportCommon):
             "EU-discount), not EU-typo: check the identifier with the reseller, "
             "or pick the subscription by hand.",
         )
+
+    def test_the_wizard_proposes_the_files_month_and_warns_for_another(self):
+        # (the upload widget sets the name with the file)
+        wizard = Form(
+            self.env["sophos.ppu.import.wizard"].with_context(
+                default_filename="usage.csv"
+            )
+        )
+        wizard.file = base64.b64encode(
+            self.consumption_csv([self.row("EU-discount", quantity=3)])
+        )
+        self.assertEqual(wizard.period_date, date(2026, 10, 1))  # its rows'
+        self.assertFalse(wizard.period_warning)
+        wizard.period_date = date(2026, 12, 1)
+        self.assertEqual(
+            wizard.period_warning,
+            "The file's consumption is of October 2026, not December 2026: its "
+            "rows would be outside the billing month.",
+        )
+        [confirmed] = self.arch("sophos_ppu.sophos_ppu_import_wizard_view_form").xpath(
+            "//button[@name='action_import'][@confirm]"
+        )
+        self.assertEqual(confirmed.get("invisible"), "not period_warning")
+
+    def test_no_invoicing_button_is_highlighted_without_billable_rows(self):
+        form = self.arch("sophos_ppu.sophos_ppu_import_view_form")
+        for button in form.xpath("//header/button[@name='action_create_invoices']"):
+            with self.subTest(button=button.get("string")):
+                self.assertIn("not ok_count", button.get("invisible"))

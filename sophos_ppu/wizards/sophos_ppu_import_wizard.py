@@ -7,7 +7,13 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_date
 
+from odoo.addons.sophos_ppu.core import ConsumptionFileError, read_consumption_file
 from odoo.addons.sophos_ppu.core.columns import REQUIRED
+from odoo.addons.sophos_ppu.core.period import month_of_filename, month_of_rows
+
+#: Files read at upload to propose the month they bill (larger ones: by
+#: their name only, their reading is the import's background work).
+PEEK_BYTES = 2_000_000
 
 
 class SophosPpuImportWizard(models.TransientModel):
@@ -34,6 +40,12 @@ class SophosPpuImportWizard(models.TransientModel):
         readonly=True, default=lambda self: ", ".join(f.label for f in REQUIRED)
     )
     existing_batch_warning = fields.Text(compute="_compute_existing_batch_warning")
+    file_period_date = fields.Date(
+        string="The file's month",
+        compute="_compute_file_period_date",
+        help="The month most of the file's rows start in (or its name says).",
+    )
+    period_warning = fields.Char(compute="_compute_period_warning")
     partner_id = fields.Many2one(
         "res.partner",
         string="Reseller",
@@ -70,6 +82,50 @@ class SophosPpuImportWizard(models.TransientModel):
                 )
                 if batches
                 else False
+            )
+
+    @api.depends("file", "filename")
+    def _compute_file_period_date(self):
+        for wizard in self:
+            wizard.file_period_date = wizard._ppu_file_month()
+
+    def _ppu_file_month(self):
+        """The month the uploaded file bills, or None."""
+        if not self.file:
+            return None
+        data = base64.b64decode(self.file)
+        if len(data) <= PEEK_BYTES:
+            try:
+                result = read_consumption_file(
+                    data,
+                    self.filename,
+                    limits=self.env["sophos.ppu.import"]._ppu_limits(),
+                )
+            except ConsumptionFileError:
+                result = None  # the import says why
+            if result and (month := month_of_rows(result.rows)):
+                return month
+        return month_of_filename(self.filename)
+
+    @api.onchange("file")
+    def _onchange_file_propose_period(self):
+        if self.file_period_date:
+            self.period_date = self.file_period_date
+
+    @api.depends("file_period_date", "period_date")
+    def _compute_period_warning(self):
+        for wizard in self:
+            file_month, month = wizard.file_period_date, wizard.period_date
+            wizard.period_warning = (
+                file_month
+                and month
+                and file_month != month.replace(day=1)
+                and self.env._(
+                    "The file's consumption is of %(file_month)s, not %(month)s: "
+                    "its rows would be outside the billing month.",
+                    file_month=format_date(self.env, file_month, date_format="MMMM y"),
+                    month=format_date(self.env, month, date_format="MMMM y"),
+                )
             )
 
     @api.onchange("period_date")
