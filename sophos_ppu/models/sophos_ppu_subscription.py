@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from markupsafe import Markup
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.osv.expression import OR
 from odoo.tools import format_date, plaintext2html
@@ -116,6 +116,17 @@ class SophosPpuSubscription(models.Model):
     close_request_reason = fields.Text(
         string="Reason for Closing", readonly=True, copy=False
     )
+    display_state = fields.Selection(
+        [
+            ("active", "Active"),
+            ("close_requested", "Close requested"),
+            ("closed", "Closed"),
+        ],
+        string="Status",
+        compute="_compute_display_state",
+        help="Active, closed, or active with the reseller's request to close it "
+        "waiting for operations.",
+    )
 
     @api.depends("end_customer_id.name", "product_id.name")
     def _compute_name(self):
@@ -125,6 +136,15 @@ class SophosPpuSubscription(models.Model):
                     None,
                     [subscription.end_customer_id.name, subscription.product_id.name],
                 )
+            )
+
+    @api.depends("state", "close_requested_date")
+    def _compute_display_state(self):
+        for subscription in self:
+            subscription.display_state = (
+                "close_requested"
+                if subscription.state == "active" and subscription.close_requested_date
+                else subscription.state
             )
 
     def _compute_ppu_stats(self):
@@ -297,7 +317,12 @@ class SophosPpuSubscription(models.Model):
         )
 
     def action_close(self):
-        self.filtered(lambda sub: sub.state == "active").state = "closed"
+        closing = self.filtered(lambda sub: sub.state == "active")
+        closing.state = "closed"
+        # The reseller who asked learns that it is done.
+        closing.filtered("close_requested_date")._ppu_tell_reseller(
+            "sophos_ppu.mail_template_ppu_close_done_reseller"
+        )
 
     def action_reopen(self):
         closed = self.filtered(lambda sub: sub.state == "closed")
@@ -307,7 +332,11 @@ class SophosPpuSubscription(models.Model):
     def action_dismiss_close_request(self):
         """Ops keep the subscription active: the reseller may ask again."""
         self.check_access("write")
-        for subscription in self.filtered("close_requested_date"):
+        requested = self.filtered("close_requested_date")
+        requested._ppu_tell_reseller(
+            "sophos_ppu.mail_template_ppu_close_dismissed_reseller"
+        )
+        for subscription in requested:
             subscription.message_post(
                 body=self.env._(
                     "Close request of %(partner)s dismissed by %(user)s: the "
@@ -318,6 +347,36 @@ class SophosPpuSubscription(models.Model):
                 subtype_xmlid="mail.mt_note",
             )
         self._ppu_clear_close_request()
+
+    def _ppu_close_request_contacts(self):
+        """Who hears from ops about this subscription's close request: the
+        reseller's contact who asked and the one who ordered it, those with
+        an e-mail address."""
+        self.ensure_one()
+        return (self.close_requested_by_id | self.partner_id).filtered("email")
+
+    def _ppu_tell_reseller(self, template_xmlid):
+        """E-mail each contact of the reseller (``_ppu_close_request_contacts``)
+        the template's news of the close request, in the contact's own
+        language, and say so on the chatter."""
+        template = self.env.ref(template_xmlid).sudo()
+        for subscription in self:
+            contacts = subscription._ppu_close_request_contacts()
+            for contact in contacts:
+                template.with_context(
+                    ppu_recipient_lang=contact.lang, ppu_recipient_name=contact.name
+                ).send_mail(
+                    subscription.id,
+                    email_values={"recipient_ids": [Command.set(contact.ids)]},
+                )
+            if contacts:
+                subscription.message_post(
+                    body=self.env._(
+                        "E-mail sent to the reseller: %(names)s.",
+                        names=", ".join(contacts.mapped("name")),
+                    ),
+                    subtype_xmlid="mail.mt_note",
+                )
 
     def _ppu_clear_close_request(self):
         self.filtered("close_requested_date").write(
