@@ -106,6 +106,14 @@ class AccountMove(models.Model):
             ).write(vals)
         return super().write(vals)
 
+    @api.depends_context("lang")
+    def _compute_type_name(self):
+        # The document's name ("Invoice", "Credit Note") heads the statement
+        # in its reader's language. Odoo's field does not depend on the
+        # language: computed once for every invoice of a sending run, in the
+        # first recipient's language, it headed the others' statements too.
+        return super()._compute_type_name()
+
     def _ppu_all_ppu(self):
         """Whether every move is an invoice or credit note of an import."""
         return bool(self) and self == self._ppu_statement_moves()
@@ -293,6 +301,16 @@ class AccountMove(models.Model):
         )
         return formatLang(self.env, quantity, digits=used)
 
+    def _ppu_statement_title(self, lang):
+        """The statement's title in ``lang``: "INV/2026/00001 (Sophos
+        consumption October 2026)"."""
+        self.ensure_one()
+        batch = self.sudo().ppu_import_id.with_context(lang=lang)
+        label = batch.env._(
+            "Sophos consumption %(period)s", period=batch._ppu_period_label()
+        )
+        return f"{self.name} ({label})"
+
     def _ppu_portal_urls(self):
         """Where the reseller sees this invoice and its PPU subscriptions."""
         self.ensure_one()
@@ -408,9 +426,14 @@ class AccountMoveSend(models.AbstractModel):
     def _send_mail(self, move, mail_template, **kwargs):
         # The statement keeps the light layout headed with the document's
         # name ("Your Invoice", "Your Credit Note"), as the reseller knows it.
+        # Its title names the month in the reader's language too: the
+        # invoice's reference was written once, in the language of whoever
+        # created the month's invoices.
         sender = self
         if mail_template and mail_template == move._ppu_statement_template():
             sender = self.with_context(ppu_statement_layout=True)
+            lang = mail_template._render_lang(move.ids)[move.id]
+            kwargs.setdefault("record_name", move._ppu_statement_title(lang))
         return super(AccountMoveSend, sender)._send_mail(move, mail_template, **kwargs)
 
     @api.model
