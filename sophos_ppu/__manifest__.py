@@ -38,6 +38,7 @@
         "views/product_pricelist_views.xml",
         "views/website_sale_templates.xml",
         "report/ppu_month_close.xml",
+        "report/ppu_end_customer_statement.xml",
         "views/sophos_ppu_import_views.xml",
         "views/account_move_views.xml",
         "views/portal_templates.xml",

@@ -34,17 +34,35 @@ from werkzeug.exceptions import NotFound
 
 from odoo.exceptions import AccessError, MissingError
 from odoo.http import request, route
-from odoo.tools import format_date
+from odoo.tools import format_date, formatLang
 
 from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
+from odoo.addons.sophos_ppu.core.statement import (
+    AMOUNT,
+    DATE,
+    PRICE,
+    QUANTITY,
+    Column,
+    Money,
+    file_slug,
+    month_over_month,
+    previous_months,
+    statement_csv,
+    statement_xlsx,
+)
 from odoo.addons.sophos_ppu.models.sale_order import clean_text
 
-from .import_report import TABLE_FORMATS, table_response
+from .import_report import TABLE_FORMATS, file_response
 
 MONTH_RE = re.compile(r"(\d{4})-(\d{2})")
 #: Longest reason accepted in the close request form.
 CLOSE_REASON_MAX_LENGTH = 2000
+#: Months side by side in the month-over-month comparison of /my/ppu.
+COMPARED_MONTHS = 3
+#: The per-end-customer statement's formats: .xlsx and PDF.
+END_CUSTOMER_FORMATS = ("xlsx", "pdf")
+END_CUSTOMER_REPORT = "sophos_ppu.action_report_ppu_end_customer_statement"
 
 
 def month_period(month):
@@ -58,6 +76,16 @@ def month_period(month):
 def plain_number(value):
     """A float as a spreadsheet number, whole numbers without '.0'."""
     return int(value) if float(value).is_integer() else value
+
+
+def currency_money(currency):
+    """How the statement files write amounts of ``currency``."""
+    return Money(
+        code=currency.name or "",
+        symbol=currency.symbol or currency.name or "",
+        before=currency.position == "before",
+        digits=currency.decimal_places,
+    )
 
 
 class PpuCustomerPortal(CustomerPortal):
@@ -145,6 +173,7 @@ class PpuCustomerPortal(CustomerPortal):
             or subscription.end_user_identifier
             or "",
             "service": row.product_description or subscription.product_id.name or "",
+            "sku": row.sku or "",
             "start_date": row.start_date,
             "end_date": row.end_date,
             "quantity": row.quantity,
@@ -293,27 +322,127 @@ class PpuCustomerPortal(CustomerPortal):
             },
         }
 
+    def _ppu_searchbar_inputs(self):
+        return {
+            "all": {"input": "all", "label": request.env._("Search in All")},
+            "end_customer": {
+                "input": "end_customer",
+                "label": request.env._("Search in End Customer"),
+            },
+            "end_user_identifier": {
+                "input": "end_user_identifier",
+                "label": request.env._("Search in End User Identifier"),
+            },
+        }
+
+    def _ppu_search_domain(self, search_in, search):
+        """Subscriptions whose end customer or End User Identifier (or either,
+        for 'all') contains ``search``."""
+        if not search:
+            return []
+        # End customers are not the reseller's contacts: the portal user's
+        # rules would hide them from the search; their names are matched as
+        # superuser, among the reseller's own subscriptions only.
+        end_customers = (
+            request.env["res.partner"]
+            .sudo()
+            .with_context(active_test=False)
+            ._search([("name", "ilike", search)])
+        )
+        by_customer = [("end_customer_id", "in", end_customers)]
+        by_identifier = [("end_user_identifier", "ilike", search)]
+        if search_in == "end_customer":
+            return by_customer
+        if search_in == "end_user_identifier":
+            return by_identifier
+        return ["|"] + by_customer + by_identifier
+
+    def _ppu_month_over_month(self, subscriptions):
+        """The consumption of the end customers of ``subscriptions`` in the
+        last COMPARED_MONTHS months up to the reseller's last billed one:
+        {"months": [month values], "lines": [{"end_customer", "currency",
+        "amounts", "change", "change_text"}]}, or None without consumption."""
+        statement_months = self._ppu_statement_months()
+        if not statement_months or not subscriptions:
+            return None
+        periods = previous_months(statement_months[0]["period"], COMPARED_MONTHS)
+        groups = (
+            request.env["sophos.ppu.import.line"]
+            .sudo()
+            ._read_group(
+                self._ppu_consumption_domain()
+                + [
+                    ("subscription_id", "in", subscriptions.ids),
+                    ("period_date", "in", periods),
+                ],
+                ["subscription_id", "period_date:month", "currency_id"],
+                ["price_subtotal:sum"],
+            )
+        )
+        currencies = {}
+        entries = []
+        for subscription, month, currency, amount in groups:
+            money = currency_money(currency)
+            currencies[money] = currency
+            entries.append(
+                (
+                    subscription.end_customer_id.name or "",
+                    money,
+                    month.replace(day=1),
+                    amount,
+                )
+            )
+        lines = month_over_month(entries, periods)
+        for line in lines:
+            line["currency"] = currencies[line["currency"]]
+            line["amounts"] = [float(amount) for amount in line["amounts"]]
+            change = line["change"]
+            line["change_text"] = (
+                ""
+                if change is None
+                else ("+" if change > 0 else "")
+                + formatLang(request.env, float(change), digits=1)
+                + "\u00a0%"
+            )
+        return {
+            "months": [self._ppu_month_values(period) for period in periods],
+            "lines": lines,
+        }
+
     @route(
         ["/my/ppu", "/my/ppu/page/<int:page>"],
         type="http",
         auth="user",
         website=True,
     )
-    def portal_my_ppu_subscriptions(self, page=1, sortby=None, filterby=None, **kw):
+    def portal_my_ppu_subscriptions(
+        self, page=1, sortby=None, filterby=None, search_in="all", search=None, **kw
+    ):
         Subscription = request.env["sophos.ppu.subscription"]
         searchbar_sortings = self._ppu_searchbar_sortings()
         searchbar_filters = self._ppu_searchbar_filters()
+        searchbar_inputs = self._ppu_searchbar_inputs()
         if sortby not in searchbar_sortings:
             sortby = "end_customer"
         if filterby not in searchbar_filters:
             filterby = "all"
+        if search_in not in searchbar_inputs:
+            search_in = "all"
+        search = (search or "").strip()
         domain = (
-            self._ppu_subscriptions_domain() + searchbar_filters[filterby]["domain"]
+            self._ppu_subscriptions_domain()
+            + searchbar_filters[filterby]["domain"]
+            + self._ppu_search_domain(search_in, search)
         )
         readable = Subscription.has_access("read")
         pager = portal_pager(
             url="/my/ppu",
-            url_args={"sortby": sortby, "filterby": filterby},
+            url_args={
+                "sortby": sortby,
+                "filterby": filterby,
+                "search_in": search_in,
+                "search": search,
+            },
             total=Subscription.search_count(domain) if readable else 0,
             page=page,
             step=self._items_per_page,
@@ -336,13 +465,20 @@ class PpuCustomerPortal(CustomerPortal):
                 # customers are not the reseller's contacts.
                 "subscriptions": subscriptions.sudo(),
                 "last_billed": self._ppu_last_billed(subscriptions),
+                "month_over_month": self._ppu_month_over_month(
+                    Subscription.search(domain) if readable else Subscription
+                ),
                 "statement_months": self._ppu_statement_months(),
+                "csv_decimal_comma": self._ppu_decimal_point() == ",",
                 "pager": pager,
                 "default_url": "/my/ppu",
                 "searchbar_sortings": searchbar_sortings,
                 "sortby": sortby,
                 "searchbar_filters": searchbar_filters,
                 "filterby": filterby,
+                "searchbar_inputs": searchbar_inputs,
+                "search_in": search_in,
+                "search": search,
             }
         )
         return request.render("sophos_ppu.portal_my_ppu_subscriptions", values)
@@ -364,7 +500,16 @@ class PpuCustomerPortal(CustomerPortal):
                 "page_name": "ppu_subscription",
                 "ppu_subscription": subscription_sudo,
                 "contact": self._ppu_contact(subscription_sudo),
-                "months": self._ppu_months(rows),
+                "months": [
+                    dict(
+                        month,
+                        end_customer_urls=self._ppu_end_customer_urls(
+                            subscription_sudo, month["month"]
+                        ),
+                    )
+                    for month in self._ppu_months(rows)
+                ],
+                "csv_decimal_comma": self._ppu_decimal_point() == ",",
                 "close_error": close_error
                 if close_error in ("missing", "too_long")
                 else None,
@@ -400,39 +545,71 @@ class PpuCustomerPortal(CustomerPortal):
     # Monthly statement
     # ------------------------------------------------------------------
 
-    def _ppu_statement_table(self, rows):
-        """Header and rows of the statement of ``rows``."""
+    def _ppu_statement_columns(self, end_customer=False):
+        """The columns of the month's statement, or of one end customer's
+        (``end_customer``: what the reseller bills it for, per service)."""
         _ = request.env._
-        header = [
-            _("Month"),
-            _("End Customer"),
-            _("End User Identifier"),
-            _("Service"),
-            _("Start Date"),
-            _("End Date"),
-            _("Quantity"),
-            _("Unit Price"),
-            _("Subtotal"),
-            _("Currency"),
-            _("Invoice"),
-        ]
-        table = [
-            [
-                values["period"].strftime("%Y-%m"),
-                values["end_customer"],
-                values["end_user_identifier"],
-                values["service"],
-                values["start_date"],
-                values["end_date"],
-                plain_number(values["quantity"]),
-                plain_number(values["price_unit"]),
-                plain_number(values["price_subtotal"]),
-                values["currency"].name or "",
-                values["invoice_name"],
+        if end_customer:
+            return [
+                Column("service", _("Service")),
+                Column("sku", _("SKU")),
+                Column("start_date", _("Start Date"), DATE),
+                Column("end_date", _("End Date"), DATE),
+                Column("quantity", _("Quantity"), QUANTITY),
+                Column("price_unit", _("Unit Price"), PRICE),
+                Column("subtotal", _("Subtotal"), AMOUNT),
+                Column("currency_code", _("Currency")),
             ]
+        return [
+            Column("month", _("Month")),
+            Column("end_customer", _("End Customer")),
+            Column("end_user_identifier", _("End User Identifier")),
+            Column("service", _("Service")),
+            Column("start_date", _("Start Date"), DATE),
+            Column("end_date", _("End Date"), DATE),
+            Column("quantity", _("Quantity"), QUANTITY),
+            Column("price_unit", _("Unit Price"), PRICE),
+            Column("subtotal", _("Subtotal"), AMOUNT),
+            Column("currency_code", _("Currency")),
+            Column("invoice_name", _("Invoice")),
+        ]
+
+    def _ppu_statement_rows(self, rows):
+        """The statement rows of ``rows``: what the reseller may read of
+        them (``_ppu_row_values``) as plain values for the file builders."""
+        return [
+            dict(
+                values,
+                month=values["period"].strftime("%Y-%m"),
+                quantity=plain_number(values["quantity"]),
+                price_unit=plain_number(values["price_unit"]),
+                subtotal=plain_number(values["price_subtotal"]),
+                currency=currency_money(values["currency"]),
+                currency_code=values["currency"].name or "",
+            )
             for values in self._ppu_rows_values(rows)
         ]
-        return header, table
+
+    def _ppu_decimal_point(self):
+        """The decimal separator of the language the portal is shown in."""
+        lang = request.env["res.lang"]._get_data(code=request.env.lang or "en_US")
+        return lang.decimal_point or "."
+
+    def _ppu_statement_file(self, rows, extension, title, end_customer=False):
+        """The statement of ``rows`` as .csv or .xlsx bytes."""
+        columns = self._ppu_statement_columns(end_customer=end_customer)
+        table = self._ppu_statement_rows(rows)
+        if extension == "csv":
+            return statement_csv(columns, table, self._ppu_decimal_point())
+        _ = request.env._
+        return statement_xlsx(
+            columns,
+            table,
+            sheet_title=title,
+            total_label=_("Total"),
+            group_key=None if end_customer else "end_customer",
+            group_total_label=_("Total end customer"),
+        )
 
     @route(
         "/my/ppu/statement/<string:month>.<string:extension>",
@@ -451,10 +628,116 @@ class PpuCustomerPortal(CustomerPortal):
         rows = self._ppu_consumption_sudo([("period_date", "=", period)])
         if not rows:
             raise NotFound()
-        filename = f"sophos-consumption-{period.strftime('%Y-%m')}.{extension}"
-        return table_response(
-            *self._ppu_statement_table(rows),
-            extension,
-            filename,
-            sheet_title=period.strftime("%Y-%m"),
+        month = period.strftime("%Y-%m")
+        return file_response(
+            self._ppu_statement_file(rows, extension, month),
+            TABLE_FORMATS[extension][1],
+            f"sophos-consumption-{month}.{extension}",
         )
+
+    # ------------------------------------------------------------------
+    # One end customer's statement
+    # ------------------------------------------------------------------
+
+    def _ppu_end_customer_urls(self, subscription_sudo, month):
+        return {
+            extension: f"/my/ppu/{subscription_sudo.id}/statement/{month}.{extension}"
+            for extension in END_CUSTOMER_FORMATS
+        }
+
+    def _ppu_end_customer_report_values(self, subscription_sudo, period, rows):
+        """What the PDF shows, as text formatted in the reader's language."""
+        env = request.env
+        lines = []
+        totals = defaultdict(float)
+        for values in self._ppu_rows_values(rows):
+            currency = values["currency"]
+            totals[currency] += values["price_subtotal"]
+            lines.append(
+                {
+                    "service": values["service"],
+                    "sku": values["sku"],
+                    "start_date": format_date(env, values["start_date"]),
+                    "end_date": format_date(env, values["end_date"]),
+                    "quantity": formatLang(
+                        env, values["quantity"], dp="Product Unit of Measure"
+                    ),
+                    "price_unit": formatLang(
+                        env,
+                        values["price_unit"],
+                        dp="Product Price",
+                        currency_obj=currency,
+                    ),
+                    "subtotal": formatLang(
+                        env, values["price_subtotal"], currency_obj=currency
+                    ),
+                }
+            )
+        return {
+            "reseller": self._ppu_reseller().name or "",
+            "end_customer": subscription_sudo.end_customer_id.name or "",
+            "month": format_date(env, period, date_format="MMMM y"),
+            "lines": lines,
+            "totals": [
+                formatLang(env, currency.round(amount), currency_obj=currency)
+                for currency, amount in sorted(
+                    totals.items(), key=lambda item: item[0].name
+                )
+            ],
+        }
+
+    @route(
+        "/my/ppu/<int:subscription_id>/statement/<string:month>.<string:extension>",
+        type="http",
+        auth="user",
+        website=True,
+        methods=["GET"],
+    )
+    def portal_my_ppu_end_customer_statement(
+        self, subscription_id, month, extension, **kw
+    ):
+        """The month's consumption of the end customer of one of the
+        reseller's subscriptions (all its services), for the reseller to
+        bill it: service, SKU, dates, quantity, the reseller's unit price and
+        subtotal, as .xlsx or PDF."""
+        subscription_sudo = self._ppu_subscription_check_access(subscription_id)
+        period = month_period(month)
+        if extension not in END_CUSTOMER_FORMATS or not period:
+            raise NotFound()
+        rows = self._ppu_consumption_sudo(
+            [
+                ("period_date", "=", period),
+                (
+                    "subscription_id.end_customer_id",
+                    "=",
+                    subscription_sudo.end_customer_id.id,
+                ),
+            ]
+        )
+        if not rows:
+            raise NotFound()
+        month = period.strftime("%Y-%m")
+        end_customer = subscription_sudo.end_customer_id.name or ""
+        filename = f"sophos-consumption-{month}-{file_slug(end_customer)}.{extension}"
+        if extension == "xlsx":
+            return file_response(
+                self._ppu_statement_file(rows, extension, month, end_customer=True),
+                TABLE_FORMATS[extension][1],
+                filename,
+            )
+        # The report reads only the values built here: the rows stay unread
+        # by the template, and so do their costs.
+        statement = self._ppu_end_customer_report_values(
+            subscription_sudo, period, rows
+        )
+        pdf, _report_type = (
+            request.env["ir.actions.report"]
+            .sudo()
+            .with_context(lang=request.env.lang)
+            ._render_qweb_pdf(
+                END_CUSTOMER_REPORT,
+                res_ids=subscription_sudo.ids,
+                data={"statement": statement},
+            )
+        )
+        return file_response(pdf, "application/pdf", filename)

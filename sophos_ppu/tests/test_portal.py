@@ -3,6 +3,7 @@
 nothing of another reseller's."""
 
 import csv
+import html
 import io
 import re
 from datetime import date, datetime
@@ -15,6 +16,13 @@ from odoo.tests.common import JsonRpcException
 from .common_import import PpuImportCommon
 
 NOVEMBER = date(2026, 11, 1)
+
+
+def _text(markup):
+    """The text of an HTML fragment, blanks collapsed (no-break spaces
+    kept)."""
+    text = html.unescape(re.sub(r"<[^>]+>", "", markup))
+    return re.sub(r"[ \t\r\n]+", " ", text).strip()
 
 
 @tagged("post_install", "-at_install")
@@ -310,7 +318,8 @@ class TestPpuPortal(PpuImportCommon, HttpCase):
         sheet = load_workbook(io.BytesIO(response.content)).active
         rows = [list(row) for row in sheet.iter_rows(values_only=True)]
         self.assertEqual(rows[0][:3], ["Month", "End Customer", "End User Identifier"])
-        by_identifier = {row[2]: row for row in rows[1:]}
+        # The rows, then a blank row and the totals (see the formatting test).
+        by_identifier = {row[2]: row for row in rows[1:3]}
         self.assertEqual(set(by_identifier), {"EU-discount", "EU-evil"})
         self.assertEqual(
             by_identifier["EU-discount"],
@@ -350,6 +359,329 @@ class TestPpuPortal(PpuImportCommon, HttpCase):
         ):
             with self.subTest(month=month, extension=extension):
                 self.assertEqual(self._statement(month, extension).status_code, 404)
+
+    def test_statement_xlsx_is_a_finished_document(self):
+        """Widths, a bold frozen header with a filter, dates and amounts in
+        their currency, totals per end customer and overall, to the cent."""
+        from openpyxl import load_workbook
+
+        self._bill_october_with_a_formula_customer()
+        sheet = load_workbook(
+            io.BytesIO(self._statement("2026-10", "xlsx").content)
+        ).active
+        header = [cell.value for cell in sheet[1]]
+        self.assertTrue(all(cell.font.bold for cell in sheet[1]))
+        self.assertEqual(sheet.freeze_panes, "A2")
+        self.assertEqual(sheet.auto_filter.ref, "A1:K3")
+        for index, label in enumerate(header):
+            letter = chr(ord("A") + index)
+            with self.subTest(column=label):
+                self.assertGreaterEqual(
+                    sheet.column_dimensions[letter].width, len(label)
+                )
+        self.assertGreaterEqual(
+            sheet.column_dimensions["D"].width, len("Sophos Intercept X Advanced")
+        )
+        col = {label: chr(ord("A") + index) for index, label in enumerate(header)}
+        self.assertEqual(sheet[f"{col['Start Date']}2"].number_format, "yyyy-mm-dd")
+        self.assertIn('"$"', sheet[f"{col['Unit Price']}2"].number_format)
+        self.assertIn("0.00", sheet[f"{col['Unit Price']}2"].number_format)
+        self.assertIn('"$"', sheet[f"{col['Subtotal']}2"].number_format)
+        totals = [
+            [cell.value for cell in row]
+            for row in sheet.iter_rows(min_row=4)
+            if any(cell.value is not None for cell in row)
+        ]
+        subtotal = header.index("Subtotal")
+        customer = header.index("End Customer")
+        self.assertEqual(
+            [
+                (row[0], row[customer], row[subtotal], row[subtotal + 1])
+                for row in totals
+            ],
+            [
+                (
+                    "Total end customer",
+                    """'=HYPERLINK("http://evil.example.com","x")""",
+                    9,
+                    "USD",
+                ),
+                ("Total end customer", "Customer discount", 45, "USD"),
+                ("Total", None, 54, "USD"),
+            ],
+        )
+        for row in sheet.iter_rows(min_row=5):
+            self.assertTrue(row[0].font.bold)
+            self.assertIn('"$"', row[subtotal].number_format)
+
+    def _german_portal_user(self):
+        self.env["res.lang"]._activate_lang("de_DE")
+        german = self.env["res.lang"]._lang_get("de_DE")
+        self.env["website"].search([]).language_ids |= german
+        self.portal_user.lang = "de_DE"
+        return german
+
+    def test_statement_csv_of_a_german_reseller_uses_semicolons_and_decimal_commas(
+        self,
+    ):
+        german = self._german_portal_user()
+        self._bill([self.row("EU-discount", quantity=3)])
+        response = self._get(f"/{german.url_code}/my/ppu/statement/2026-10.csv")
+        self.assertEqual(response.status_code, 200)
+        rows = list(
+            csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";")
+        )
+        self.assertEqual(len(rows[0]), 11)
+        # 3 x 4.50 = 13.50
+        self.assertEqual(rows[1][6:10], ["3", "4,5", "13,5", "USD"])
+        page = self._get(f"/{german.url_code}/my/ppu").text
+        self.assertIn('data-csv_separator=";"', page)
+
+    def test_statement_csv_convention_is_stated_on_the_portal(self):
+        self._bill([self.row("EU-discount", quantity=3)])
+        page = self._get("/my/ppu").text
+        self.assertIn('data-csv_separator=","', page)
+        self.assertIn("separate columns with a comma (,)", page)
+        detail = self._get(f"/my/ppu/{self.subscription.id}").text
+        self.assertIn('data-csv_separator=","', detail)
+        text = self._statement("2026-10", "csv").content.decode("utf-8-sig")
+        self.assertEqual(
+            list(csv.reader(io.StringIO(text)))[1][6:9], ["3", "4.5", "13.5"]
+        )
+
+    # ------------------------------------------------------------------
+    # One end customer's statement
+    # ------------------------------------------------------------------
+
+    def _bill_two_services_of_one_end_customer(self):
+        """October: Customer discount has two services (10 x 4.50 and 2 x
+        4.50), Aardvark Ltd of the same reseller one, the markup reseller
+        its own."""
+        aardvark = self._subscription(
+            self.discount, "Aardvark Ltd", "EU-aard", self.pricelist_discount
+        )
+        batch = self._bill(
+            [
+                self.row("EU-discount", quantity=10),
+                self.row(
+                    "EU-discount",
+                    quantity=2,
+                    description="Sophos XDR",
+                    sku="XDR-PPU",
+                ),
+                self.row("EU-aard", quantity=1),
+                self.row("EU-markup", quantity=7),
+            ]
+        )
+        return batch, aardvark
+
+    def _end_customer_statement(self, extension, subscription=None, user=None):
+        subscription = subscription or self.subscription
+        return self._get(
+            f"/my/ppu/{subscription.id}/statement/2026-10.{extension}", user=user
+        )
+
+    def test_end_customer_xlsx_has_its_services_at_the_resellers_price(self):
+        from openpyxl import load_workbook
+
+        batch, _aardvark = self._bill_two_services_of_one_end_customer()
+        response = self._end_customer_statement("xlsx")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn(
+            "sophos-consumption-2026-10-Customer-discount.xlsx",
+            response.headers["Content-Disposition"],
+        )
+        sheet = load_workbook(io.BytesIO(response.content)).active
+        rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+        self.assertEqual(
+            rows[0],
+            [
+                "Service",
+                "SKU",
+                "Start Date",
+                "End Date",
+                "Quantity",
+                "Unit Price",
+                "Subtotal",
+                "Currency",
+            ],
+        )
+        self.assertEqual(
+            sorted(row[:2] + row[4:] for row in rows[1:3]),
+            [
+                ["Sophos Intercept X Advanced", "CIXA-PPU", 10, 4.5, 45, "USD"],
+                ["Sophos XDR", "XDR-PPU", 2, 4.5, 9, "USD"],
+            ],
+        )
+        self.assertEqual(rows[3], [None] * 8)
+        self.assertEqual(rows[4], ["Total", None, None, None, None, None, 54, "USD"])
+        self.assertEqual(len(rows), 5)
+        self.assertTrue(sheet["A1"].font.bold)
+        self.assertEqual(sheet.freeze_panes, "A2")
+        self.assertEqual(sheet.auto_filter.ref, "A1:H3")
+        self.assertIn('"$"', sheet["G2"].number_format)
+        # Never the distributor's cost (3.20), the MSRP (5.00), other end
+        # customers, the batch or the file's row.
+        values = {cell for row in rows for cell in row}
+        for hidden in (3.2, 5, "Aardvark Ltd", "EU-markup", batch.name):
+            self.assertNotIn(hidden, values)
+
+    def test_end_customer_pdf_has_its_services_at_the_resellers_price(self):
+        batch, _aardvark = self._bill_two_services_of_one_end_customer()
+        response = self._end_customer_statement("pdf")
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.headers["Content-Type"], "application/pdf")
+        self.assertIn(
+            "sophos-consumption-2026-10-Customer-discount.pdf",
+            response.headers["Content-Disposition"],
+        )
+        # Tests render reports as HTML (no wkhtmltopdf run): read it.
+        html = response.content.decode()
+        lines = re.findall(r'<tr class="ppu_statement_line">.*?</tr>', html, re.S)
+        self.assertEqual(len(lines), 2)
+        text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+        for expected in (
+            "Customer discount",
+            "October 2026",
+            "Reseller discount",
+            "Sophos Intercept X Advanced",
+            "CIXA-PPU",
+            "Sophos XDR",
+            "XDR-PPU",
+            "4.50",
+            "45.00",
+            "9.00",
+            "54.00",
+        ):
+            self.assertIn(expected, text)
+        tokens = text.split()
+        for hidden in ("3.20", "5.00"):  # the cost and the MSRP
+            self.assertNotIn(hidden, tokens)
+        for hidden in ("Aardvark Ltd", "EU-markup", batch.name):
+            self.assertNotIn(hidden, text)
+
+    def test_end_customer_statement_is_linked_from_the_subscription(self):
+        self._bill([self.row("EU-discount", quantity=10)])
+        page = self._get(f"/my/ppu/{self.subscription.id}").text
+        for extension in ("xlsx", "pdf"):
+            self.assertIn(
+                f'href="/my/ppu/{self.subscription.id}/statement/2026-10.{extension}"',
+                page,
+            )
+
+    def test_end_customer_statement_of_another_reseller_is_not_found(self):
+        self._bill_two_services_of_one_end_customer()
+        for extension in ("xlsx", "pdf"):
+            with self.subTest(extension=extension):
+                response = self._end_customer_statement(
+                    extension, user=self.other_portal_user
+                )
+                self.assertEqual(response.status_code, 404)
+                self.assertNotIn("Customer discount", response.text)
+        for url in (
+            f"/my/ppu/{self.subscription.id}/statement/2026-09.xlsx",
+            f"/my/ppu/{self.subscription.id}/statement/2026-10.csv",
+            f"/my/ppu/{self.subscription.id}/statement/2026-13.pdf",
+        ):
+            with self.subTest(url=url):
+                self.assertEqual(self._get(url).status_code, 404)
+
+    def test_statement_mail_links_each_end_customers_statement(self):
+        batch, aardvark = self._bill_two_services_of_one_end_customer()
+        invoice = self._invoice_of(batch, self.discount)
+        template = self.env.ref("sophos_ppu.mail_template_ppu_invoice_reseller")
+        body = template._render_field("body_html", invoice.ids)[invoice.id]
+        base = invoice.get_base_url()
+        for subscription in (self.subscription, aardvark):
+            for extension in ("xlsx", "pdf"):
+                self.assertIn(
+                    f"{base}/my/ppu/{subscription.id}/statement/2026-10.{extension}",
+                    body,
+                )
+
+    # ------------------------------------------------------------------
+    # Month over month, search
+    # ------------------------------------------------------------------
+
+    def test_month_over_month_shows_each_end_customers_last_months(self):
+        aardvark = self._subscription(
+            self.discount, "Aardvark Ltd", "EU-aard", self.pricelist_discount
+        )
+        # October: 10 x 4.50 = 45.00; November: 3 x 4.50 = 13.50 (-70.0 %).
+        self._bill(
+            [self.row("EU-discount", quantity=10), self.row("EU-markup", quantity=7)]
+        )
+        self._bill(
+            [
+                self._november_row("EU-discount", quantity=3),
+                self._november_row("EU-aard", quantity=1),
+            ],
+            NOVEMBER,
+        )
+        page = self._get("/my/ppu").text
+        section = re.search(
+            r'<section id="ppu_month_over_month".*?</section>', page, re.S
+        ).group(0)
+        headers = re.findall(r"<th[^>]*>([^<]*)</th>", section)
+        self.assertEqual(
+            headers,
+            [
+                "End Customer",
+                "September 2026",
+                "October 2026",
+                "November 2026",
+                "Change",
+            ],
+        )
+
+        def line(name):
+            row = re.search(
+                rf'<tr class="ppu_mom_line" data-end_customer="{name}">.*?</tr>',
+                section,
+                re.S,
+            ).group(0)
+            cells = re.findall(r'class="text-end ppu_mom_amount">(.*?)</td>', row, re.S)
+            amounts = [_text(cell) for cell in cells]
+            change = re.search(r'ppu_mom_change[^"]*">(.*?)</td>', row, re.S).group(1)
+            return amounts, _text(change)
+
+        self.assertEqual(
+            line("Customer discount"),
+            (["$\xa00.00", "$\xa045.00", "$\xa013.50"], "-70.0\xa0%"),
+        )
+        self.assertEqual(
+            line("Aardvark Ltd"), (["$\xa00.00", "$\xa00.00", "$\xa04.50"], "—")
+        )
+        self.assertNotIn("Customer markup", section)
+        self.assertIn(aardvark.end_customer_id.name, section)
+        # The same on phones, in cards.
+        self.assertIn('class="d-md-none ppu_mom_cards"', section)
+        self.assertIn("d-none d-md-table ppu_mom_table", section)
+
+    def test_search_filters_the_list(self):
+        self._subscription(
+            self.discount, "Aardvark Ltd", "EU-aard", self.pricelist_discount
+        )
+        for query, shown, hidden in (
+            ("search=aard&search_in=end_customer", "Aardvark Ltd", "Customer discount"),
+            (
+                "search=eu-disc&search_in=end_user_identifier",
+                "Customer discount",
+                "Aardvark Ltd",
+            ),
+            ("search=EU-aard&search_in=end_customer", None, "Aardvark Ltd"),
+            ("search=DISCOUNT", "Customer discount", "Aardvark Ltd"),
+        ):
+            with self.subTest(query=query):
+                page = self._get(f"/my/ppu?{query}").text
+                if shown:
+                    self.assertIn(shown, page)
+                else:
+                    self.assertIn("No pay-per-use subscription matches", page)
+                self.assertNotIn(hidden, page)
+        page = self._get("/my/ppu?search=aard").text
+        self.assertIn('name="search"', page)
+        self.assertIn('value="aard"', page)
 
     # ------------------------------------------------------------------
     # Close request
@@ -534,3 +866,12 @@ class TestPpuPortal(PpuImportCommon, HttpCase):
     def test_portal_tour(self):
         self._bill([self.row("EU-discount", quantity=10)])
         self.start_tour("/my", "sophos_ppu_portal_tour", login=self.portal_user.login)
+
+    def test_portal_phone_tour(self):
+        """At 390 px the lists are cards: nothing is cut."""
+        self._bill([self.row("EU-discount", quantity=10)])
+        self.browser_size = "390x844"
+        self.touch_enabled = True
+        self.start_tour(
+            "/my/ppu", "sophos_ppu_portal_phone_tour", login=self.portal_user.login
+        )

@@ -20,6 +20,24 @@ registry.category("web_tour.tours").add("sophos_ppu_portal_tour", {
             trigger: "#ppu_statements a[href='/my/ppu/statement/2026-10.xlsx']",
         },
         {
+            content: "Each end customer's last months are compared",
+            trigger: "#ppu_month_over_month .ppu_mom_line[data-end_customer='Customer discount']",
+        },
+        {
+            content: "Search an end customer",
+            trigger: ".o_portal_search_panel input[name='search']",
+            run: "edit Customer disc",
+        },
+        {
+            content: "Run the search",
+            trigger: ".o_portal_search_panel button[type='submit']",
+            run: "click",
+        },
+        {
+            content: "The search is kept and its subscription listed",
+            trigger: ".o_portal_search_panel input[name='search'][value='Customer disc']",
+        },
+        {
             content: "Open the subscription",
             trigger: ".ppu_subscription_row a:contains(Customer discount)",
             run: "click",
@@ -36,6 +54,11 @@ registry.category("web_tour.tours").add("sophos_ppu_portal_tour", {
             content: "The month's statement can be downloaded from the subscription",
             trigger:
                 ".ppu_month[data-month='2026-10'] a.ppu_statement_xlsx[href='/my/ppu/statement/2026-10.xlsx']",
+        },
+        {
+            content: "The end customer's own statement can be downloaded",
+            trigger:
+                ".ppu_month[data-month='2026-10'] a.ppu_end_customer_xlsx[href$='/statement/2026-10.xlsx']",
         },
         {
             content: "And as CSV",
