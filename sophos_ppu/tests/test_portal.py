@@ -560,6 +560,40 @@ class TestPpuPortal(PpuImportCommon, HttpCase):
         for hidden in ("Aardvark Ltd", "EU-markup", batch.name):
             self.assertNotIn(hidden, text)
 
+    def test_end_customer_report_renders_as_a_pdf(self):
+        """Outside tests the route answers what wkhtmltopdf prints."""
+        statement = {
+            "reseller": "Reseller discount",
+            "end_customer": "Customer discount",
+            "month": "October 2026",
+            "lines": [
+                dict.fromkeys(
+                    (
+                        "service",
+                        "sku",
+                        "start_date",
+                        "end_date",
+                        "quantity",
+                        "price_unit",
+                        "subtotal",
+                    ),
+                    "x",
+                )
+            ],
+            "totals": ["$ 1.00"],
+        }
+        pdf, report_type = (
+            self.env["ir.actions.report"]
+            .with_context(force_report_rendering=True)
+            ._render_qweb_pdf(
+                "sophos_ppu.action_report_ppu_end_customer_statement",
+                res_ids=self.subscription.ids,
+                data={"statement": statement},
+            )
+        )
+        self.assertEqual(report_type, "pdf")
+        self.assertTrue(pdf.startswith(b"%PDF"))
+
     def test_end_customer_statement_is_linked_from_the_subscription(self):
         self._bill([self.row("EU-discount", quantity=10)])
         page = self._get(f"/my/ppu/{self.subscription.id}").text
