@@ -28,3 +28,4 @@ from . import test_month_close
 from . import test_identifier_claims
 from . import test_batch_walk
 from . import test_mail_walk
+from . import test_shop_walk

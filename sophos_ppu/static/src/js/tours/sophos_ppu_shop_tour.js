@@ -166,5 +166,9 @@ registry.category("web_tour.tours").add("sophos_ppu_shop_tour", {
             content: "No empty payment information",
             trigger: "body:not(:contains(Payment Information))",
         },
+        {
+            content: "No payment status bar: nothing was paid",
+            trigger: "body:not(:has(.oe_website_sale_tx_status .card))",
+        },
     ],
 });

@@ -1,0 +1,56 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""The shop pages a reseller walks through, over HTTP: the confirmation page
+without payment status."""
+
+import re
+
+from odoo import Command
+from odoo.tests import HttpCase, tagged
+
+from .common import PpuCommon
+
+
+@tagged("post_install", "-at_install")
+class TestPpuShopWalk(PpuCommon, HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.website = cls.env["website"].get_current_website()
+        cls.website.pricelist_ids = [Command.link(cls.pricelist_discount.id)]
+
+    def setUp(self):
+        super().setUp()
+        self.authenticate("reseller", "reseller")
+        self.make_jsonrpc_request(
+            "/shop/cart/update_json", {"product_id": self.product.id, "add_qty": 1}
+        )
+
+    def _csrf_token(self, url):
+        page = self.url_open(url).text
+        return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+    def _post_end_customer(self, **overrides):
+        token = self._csrf_token("/shop/ppu_end_customer")
+        response = self.url_open(
+            "/shop/ppu_end_customer",
+            data={"csrf_token": token, **self._values(**overrides)},
+        )
+        self.assertNotIn('id="ppu_end_customer_errors"', response.text)
+
+    def _confirm_order(self):
+        """Press Confirm Order on the confirm step; the page it lands on."""
+        token = self._csrf_token("/shop/payment")
+        response = self.url_open("/shop/payment/validate", data={"csrf_token": token})
+        self.assertEqual(response.status_code, 200)
+        return response
+
+    def test_confirmation_page_of_a_ppu_order_shows_no_payment_status(self):
+        self._post_end_customer()
+        response = self._confirm_order()
+        self.assertTrue(response.url.endswith("/shop/confirmation"))
+        self.assertIn('id="ppu_confirmation"', response.text)
+        # website_sale's wrapper stays for the purchase tracking, empty.
+        self.assertRegex(
+            response.text, r'<div class="oe_website_sale_tx_status[^"]*"[^>]*>\s*</div>'
+        )
+        self.assertNotIn("bg-danger", response.text)
