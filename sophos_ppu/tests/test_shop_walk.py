@@ -1,13 +1,21 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-"""The shop pages a reseller walks through, over HTTP: the confirmation page
-without payment status."""
+"""The shop pages a reseller walks through, over HTTP: the end-customer step
+in the reseller's language, the confirmation page without payment status."""
 
 import re
 
 from odoo import Command
 from odoo.tests import HttpCase, tagged
+from odoo.tools.translate import TranslationModuleReader
 
 from .common import PpuCommon
+
+LABELS_DE = {
+    "Company name": "Firmenname",
+    "Contact name": "Ansprechpartner",
+    "E-mail": "E-Mail-Adresse",
+    "Phone": "Telefon",
+}
 
 
 @tagged("post_install", "-at_install")
@@ -54,3 +62,28 @@ class TestPpuShopWalk(PpuCommon, HttpCase):
             response.text, r'<div class="oe_website_sale_tx_status[^"]*"[^>]*>\s*</div>'
         )
         self.assertNotIn("bg-danger", response.text)
+
+    def test_end_customer_step_labels_are_translated(self):
+        # Odoo's exporter (make pot) finds them in the page's template...
+        reader = TranslationModuleReader(self.env.cr, modules=["sophos_ppu"])
+        exported = {
+            source
+            for _module, _type, _name, res_id, source, _value, _comments in reader
+            if res_id == "sophos_ppu.ppu_end_customer"
+        }
+        self.assertLessEqual(set(LABELS_DE), exported)
+        # ... and the page shows them translated.
+        german = self.env["res.lang"]._activate_lang("de_DE")
+        self.website.language_ids |= german
+        self.env.ref("sophos_ppu.ppu_end_customer").update_field_translations(
+            "arch_db", {"de_DE": LABELS_DE}
+        )
+        text = self.url_open("/de/shop/ppu_end_customer").text
+        for name, label in zip(
+            ("company_name", "contact_name", "email", "phone"),
+            LABELS_DE.values(),
+            strict=True,
+        ):
+            self.assertRegex(
+                text, rf'<label[^>]* for="ppu_{name}"[^>]*>\s*{label}\s*</label>'
+            )
