@@ -306,6 +306,26 @@ class SaleOrder(models.Model):
             }
         )
 
+    def _ppu_continued_subscription_notices(self):
+        """What the reseller reads before confirming: for each PPU line whose
+        end customer already has an active subscription of its service, that
+        the order continues it and creates none (as ops are told later)."""
+        self.ensure_one()
+        lines = self.order_line._ppu_filter().filtered(
+            lambda line: not line.ppu_subscription_id
+        )
+        active = lines._ppu_active_subscriptions()
+        return [
+            self.env._(
+                "%(customer)s already has an active %(service)s subscription: "
+                "this order continues it, no new subscription is created.",
+                customer=self.ppu_end_customer_id.name,
+                service=line.product_id.name,
+            )
+            for line in lines
+            if line._ppu_subscription_key() in active
+        ]
+
     def _ppu_find_end_customer(self, name, identifier):
         """This reseller's end customer named ``name`` exactly (case aside) or
         holding ``identifier``; ``%`` and ``_`` in them are plain characters."""

@@ -24,27 +24,40 @@ class SaleOrderLine(models.Model):
             self.ppu_subscription_id.sale_line_id != self
         )
 
-    def _ppu_open_subscriptions(self):
-        """Link each PPU line to the active subscription of its reseller, end
-        customer and product, creating the missing ones."""
-        lines = self._ppu_filter().filtered(lambda line: not line.ppu_subscription_id)
-        if not lines:
-            return
-        Subscription = self.env["sophos.ppu.subscription"].sudo()
-        existing = Subscription.search(
-            [
-                ("state", "=", "active"),
-                (
-                    "partner_id",
-                    "in",
-                    lines.order_id.partner_id.commercial_partner_id.ids,
-                ),
-                ("end_customer_id", "in", lines.order_id.ppu_end_customer_id.ids),
-                ("product_id", "in", lines.product_id.ids),
-                ("company_id", "in", lines.company_id.ids),
-            ]
+    def _ppu_subscription_key(self):
+        """What a subscription is the one of: reseller (commercial partner),
+        end customer, product and company."""
+        self.ensure_one()
+        order = self.order_id
+        return (
+            order.partner_id.commercial_partner_id.id,
+            order.ppu_end_customer_id.id,
+            self.product_id.id,
+            order.company_id.id,
         )
-        active = {
+
+    def _ppu_active_subscriptions(self):
+        """The active subscriptions of these lines' resellers, end customers
+        and products, by ``_ppu_subscription_key``; as superuser (resellers do
+        not read subscriptions)."""
+        existing = (
+            self.env["sophos.ppu.subscription"]
+            .sudo()
+            .search(
+                [
+                    ("state", "=", "active"),
+                    (
+                        "partner_id",
+                        "in",
+                        self.order_id.partner_id.commercial_partner_id.ids,
+                    ),
+                    ("end_customer_id", "in", self.order_id.ppu_end_customer_id.ids),
+                    ("product_id", "in", self.product_id.ids),
+                    ("company_id", "in", self.company_id.ids),
+                ]
+            )
+        )
+        return {
             (
                 sub.partner_id.id,
                 sub.end_customer_id.id,
@@ -53,14 +66,18 @@ class SaleOrderLine(models.Model):
             ): sub
             for sub in existing
         }
+
+    def _ppu_open_subscriptions(self):
+        """Link each PPU line to the active subscription of its reseller, end
+        customer and product, creating the missing ones."""
+        lines = self._ppu_filter().filtered(lambda line: not line.ppu_subscription_id)
+        if not lines:
+            return
+        Subscription = self.env["sophos.ppu.subscription"].sudo()
+        active = lines._ppu_active_subscriptions()
         for line in lines:
             order = line.order_id
-            key = (
-                order.partner_id.commercial_partner_id.id,
-                order.ppu_end_customer_id.id,
-                line.product_id.id,
-                order.company_id.id,
-            )
+            key = line._ppu_subscription_key()
             subscription = active.get(key)
             if subscription:
                 if (

@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """The shop pages a reseller walks through, over HTTP: the end-customer step
-in the reseller's language, the confirmation page without payment status."""
+in the reseller's language, the confirm step telling that an end customer's
+subscription continues, the confirmation page without payment status."""
 
 import re
 
@@ -87,3 +88,31 @@ class TestPpuShopWalk(PpuCommon, HttpCase):
             self.assertRegex(
                 text, rf'<label[^>]* for="ppu_{name}"[^>]*>\s*{label}\s*</label>'
             )
+
+    def test_confirm_step_tells_that_the_end_customer_has_a_subscription(self):
+        first = self._create_order()
+        first.action_confirm()
+        self._post_end_customer(
+            end_customer_id=str(self.end_customer.id),
+            company_name=self.end_customer.name,
+        )
+        text = self.url_open("/shop/payment").text
+        self.assertIn('id="ppu_subscription_continued"', text)
+        self.assertIn(
+            "Globex Corporation already has an active Sophos CyberSecurity "
+            "subscription: this order continues it, no new subscription is created.",
+            text,
+        )
+        # The order stays possible, as before: it continues the subscription.
+        self._confirm_order()
+        order = self.env["sale.order"].search(
+            [("partner_id", "=", self.reseller_contact.id), ("id", "!=", first.id)]
+        )
+        self.assertEqual(order.state, "sale")
+        self.assertEqual(order.ppu_subscription_ids, first.ppu_subscription_ids)
+
+    def test_confirm_step_of_a_new_end_customer_has_no_such_notice(self):
+        self._post_end_customer()
+        text = self.url_open("/shop/payment").text
+        self.assertIn('id="ppu_end_customer_on_payment"', text)
+        self.assertNotIn('id="ppu_subscription_continued"', text)
