@@ -460,6 +460,13 @@ class SaleOrder(models.Model):
             reason=self._ppu_identifier_taken_message(),
         )
 
+    def _get_confirmation_template(self):
+        """The reseller's confirmation of a PPU order names the end customer
+        and says how the service is billed, instead of a zero payment."""
+        if self.ppu_has_lines:
+            return self.env.ref("sophos_ppu.mail_template_ppu_order_confirmation")
+        return super()._get_confirmation_template()
+
     def action_confirm(self):
         res = super().action_confirm()
         if not self.env.context.get("send_email"):

@@ -69,6 +69,45 @@ class TestPpuOrderConfirmation(PpuCommon, MockEmail):
         )
         self.assertNotIn(self.ops[0], standard.recipient_ids)
 
+    def _reseller_mail(self):
+        return self._new_mails.filtered(
+            lambda mail: self.reseller_contact in mail.recipient_ids
+        )
+
+    def test_reseller_confirmation_names_the_end_customer_and_no_zero_payment(self):
+        order = self._create_order()
+        self._confirm(order)
+        mail = self._reseller_mail()
+        self.assertEqual(len(mail), 1)
+        self.assertEqual(
+            mail.subject,
+            f"{self.company.name} Order (Ref {order.name}): Sophos pay-per-use "
+            "for Globex Corporation",
+        )
+        body = mail.body_html
+        for text in (
+            "your end customer",
+            "Globex Corporation",
+            "Hank Scorpio",
+            "8f3c2a10-globex",
+            "Sophos CyberSecurity: billed monthly on consumption",
+            "Nothing is paid now",
+        ):
+            self.assertIn(text, body)
+        for text in ("amounting", "Payment Method", "0.00", "Total:"):
+            self.assertNotIn(text, body)
+
+    def test_reseller_confirmation_says_a_continued_subscription_is_not_new(self):
+        first = self._create_order()
+        self._confirm(first)
+        self.assertNotIn("no new subscription", self._reseller_mail().body_html)
+        order = self._create_order()
+        self._confirm(order)
+        self.assertEqual(order.ppu_subscription_ids, first.ppu_subscription_ids)
+        self.assertIn(
+            "no new subscription was created", self._reseller_mail().body_html
+        )
+
     def test_backend_confirmation_also_sends_the_standard_confirmation(self):
         order = self._create_order()
         with self.mock_mail_gateway():
