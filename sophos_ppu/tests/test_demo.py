@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from dateutil.relativedelta import relativedelta
 
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import HttpCase, TransactionCase, tagged
 
 from odoo.addons.sophos_ppu.core.sample import DEMO_END_USERS, sample_rows
 
@@ -150,3 +150,39 @@ class TestDemo(TransactionCase):
                     lambda move, reseller=reseller: move.partner_id == reseller
                 ),
             )
+
+
+@tagged("post_install", "-at_install", "-standard", "sophos_ppu_demo")
+class TestDemoShop(HttpCase):
+    """The demo shop as visitors and resellers open it."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        if not cls.env.ref("sophos_ppu.demo_import_posted", raise_if_not_found=False):
+            raise unittest.SkipTest("database installed without demo data")
+        cls.product = cls.env.ref("sophos_ppu.product_sophos_cybersecurity")
+
+    def test_visitors_see_no_reseller_pricelist(self):
+        reseller_pricelists = [
+            self.env.ref(f"sophos_ppu.demo_reseller_{n}").property_product_pricelist
+            for n in RESELLERS
+        ]
+        for url in ("/shop", self.product.website_url):
+            text = self.url_open(url).text
+            for pricelist in reseller_pricelists:
+                with self.subTest(url=url, pricelist=pricelist.name):
+                    self.assertNotIn(pricelist.name, text)
+
+    def test_reseller_checkout_goes_straight_to_the_end_customer_step(self):
+        for number in RESELLERS:
+            with self.subTest(reseller=number):
+                self.authenticate(f"reseller{number}", f"reseller{number}")
+                self.make_jsonrpc_request(
+                    "/shop/cart/update_json",
+                    {"product_id": self.product.product_variant_id.id, "add_qty": 1},
+                )
+                # The cart's Checkout button.
+                response = self.url_open("/shop/checkout?try_skip_step=true")
+                self.assertEqual(response.status_code, 200)
+                self.assertTrue(response.url.endswith("/shop/ppu_end_customer"))
