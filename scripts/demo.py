@@ -72,14 +72,16 @@ def odoo_command(odoo, cluster, *args):
     ]  # fmt: skip
 
 
-def install(odoo, cluster, log_file, update=False):
+def install(odoo, cluster, log_file, port, update=False):
     """Install (or update) the addon with its demo data; no HTTP server runs
-    meanwhile. Returns whether it succeeded."""
+    meanwhile. Returns whether it succeeded. The port that the demo will
+    serve on is the database's address from the start (Odoo's default
+    ``web.base.url``): the e-mails the demo writes meanwhile link there."""
     what = "Updating" if update else "Installing"
     print(f"{what} {ADDON} with demo data in {DB_NAME} (log: {log_file}) ...")
     cmd = odoo_command(
         odoo, cluster, "--update" if update else "--init", ADDON,
-        "--stop-after-init", f"--logfile={log_file}",
+        "--stop-after-init", f"--logfile={log_file}", f"--http-port={port}",
     )  # fmt: skip
     return subprocess.run(cmd, cwd=REPO).returncode == 0
 
@@ -149,8 +151,35 @@ def stop(server):
             pass
 
 
+#: Where the demo's links lead (``web.base.url``) and where wkhtmltopdf
+#: fetches the reports' styles (``report.url``: the interface Odoo listens on).
+SET_URLS = """
+INSERT INTO ir_config_parameter (key, value, create_date, write_date)
+VALUES ('web.base.url', :'base_url', now(), now()),
+       ('report.url', :'report_url', now(), now())
+ON CONFLICT (key)
+DO UPDATE SET value = EXCLUDED.value, write_date = EXCLUDED.write_date;
+"""
+
+
+def set_urls(cluster, port):
+    """Point the demo database at the server about to serve it, on this
+    port: its e-mails' links, and the styles of the PDFs that its statement
+    jobs print as soon as it serves. Odoo learns its address only when the
+    administrator logs in; until then they led to port 8069 (a PDF printed
+    meanwhile got no styles, and kept them)."""
+    subprocess.run(
+        [pg_tool("psql"), "-h", str(cluster.socket_dir), "-p", str(cluster.port),
+         "-U", DB_USER, "-d", DB_NAME, "-q", "-v", "ON_ERROR_STOP=1",
+         "-v", f"base_url=http://localhost:{port}",
+         "-v", f"report_url=http://{HOST}:{port}"],
+        input=SET_URLS, text=True, check=True, capture_output=True,
+    )  # fmt: skip
+
+
 def serve(odoo, cluster, port, log_file, started):
     base_url = f"http://localhost:{port}"
+    set_urls(cluster, port)
     print(f"Starting Odoo on {base_url} ...")
     # queue_job's runner sends each job to this server (http-interface and
     # -port), as an HTTP request.
@@ -209,7 +238,7 @@ def main(argv=None):
     try:
         installed = cluster.start(DB_NAME)
         if (not installed or args.update) and not install(
-            odoo, cluster, work_dir / "install.log", installed
+            odoo, cluster, work_dir / "install.log", args.port, installed
         ):
             print(f"Installing failed:\n{tail(work_dir / 'install.log')}")
             if not installed:  # never serve a half-installed database later
