@@ -22,7 +22,6 @@ DECIDING_COLUMNS = [
     "end_customer_name",
     "state",
     "message",
-    "below_cost",
     "subscription_id",
     "product_description",
     "quantity",
