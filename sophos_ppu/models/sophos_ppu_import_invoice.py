@@ -336,7 +336,7 @@ class SophosPpuImport(models.Model):
             "invoice_payment_term_id": partner.with_company(
                 self.company_id
             ).property_payment_term_id.id,
-            "ref": accounting.ref,
+            "ref": accounting.ref(partner),
             "ppu_import_id": self.id,
             "invoice_line_ids": commands,
         }
@@ -416,12 +416,22 @@ class InvoiceAccounting:
 
     def __init__(self, batch):
         self.env = batch.env
+        self.batch = batch
         self.company = batch.company_id
-        self.ref = batch.env._(
-            "Sophos consumption %(period)s", period=batch._ppu_period_label()
-        )
+        self._refs = {}
         self._fiscal_positions = {}
         self._products = {}
+
+    def ref(self, partner):
+        """The invoice's reference in ``partner``'s language (it shows on
+        the PDF and the statement the reseller reads)."""
+        lang = partner.lang or self.env.lang
+        if lang not in self._refs:
+            batch = self.batch.with_context(lang=lang)
+            self._refs[lang] = batch.env._(
+                "Sophos consumption %(period)s", period=batch._ppu_period_label()
+            )
+        return self._refs[lang]
 
     def fiscal_position(self, partner):
         if partner not in self._fiscal_positions:

@@ -95,6 +95,14 @@ class TestStatementMailWalk(PpuImportCommon):
             self.assertIn(text, en.body_html)
         for text in ("Ihr(e)", "Ausgangsrechnung", "Rechnung", "Guten Tag", "Oktober"):
             self.assertNotIn(text, en.subject + en.body_html)
+        # The invoices' own reference, on their PDF, in their reader's language.
+        self.assertEqual(
+            {move.partner_id: move.ref for move in invoices},
+            {
+                german: "Sophos-Verbrauch Oktober 2026",
+                english: "Sophos consumption October 2026",
+            },
+        )
 
     def test_statement_amounts_never_wrap_and_columns_stay_apart(self):
         (invoice,) = self._post_and_send([self.row("EU-discount", quantity=7)])
