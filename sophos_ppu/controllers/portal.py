@@ -63,6 +63,10 @@ COMPARED_MONTHS = 3
 #: The per-end-customer statement's formats: .xlsx and PDF.
 END_CUSTOMER_FORMATS = ("xlsx", "pdf")
 END_CUSTOMER_REPORT = "sophos_ppu.action_report_ppu_end_customer_statement"
+#: Statement columns of the month's statement only, and of one end
+#: customer's only (see ``_ppu_statement_columns``).
+MONTH_STATEMENT_ONLY = {"month", "end_customer", "end_user_identifier", "invoice_name"}
+END_CUSTOMER_STATEMENT_ONLY = {"sku"}
 
 
 def month_period(month):
@@ -76,6 +80,18 @@ def month_period(month):
 def plain_number(value):
     """A float as a spreadsheet number, whole numbers without '.0'."""
     return int(value) if float(value).is_integer() else value
+
+
+def currency_totals(rows_values):
+    """The subtotals of ``rows_values`` (``_ppu_row_values``) per currency,
+    each rounded to it: [(amount, currency)] sorted by currency code."""
+    totals = defaultdict(float)
+    for values in rows_values:
+        totals[values["currency"]] += values["price_subtotal"]
+    return [
+        (currency.round(amount), currency)
+        for currency, amount in sorted(totals.items(), key=lambda item: item[0].name)
+    ]
 
 
 def currency_money(currency):
@@ -208,18 +224,10 @@ class PpuCustomerPortal(CustomerPortal):
         for values in self._ppu_rows_values(rows):
             period = values["period"]
             if period not in months:
-                months[period] = dict(
-                    self._ppu_month_values(period), rows=[], totals=defaultdict(float)
-                )
+                months[period] = dict(self._ppu_month_values(period), rows=[])
             months[period]["rows"].append(values)
-            months[period]["totals"][values["currency"]] += values["price_subtotal"]
         for month in months.values():
-            month["totals"] = [
-                (currency.round(amount), currency)
-                for currency, amount in sorted(
-                    month["totals"].items(), key=lambda item: item[0].name
-                )
-            ]
+            month["totals"] = currency_totals(month["rows"])
         return list(months.values())
 
     def _ppu_last_billed(self, subscriptions):
@@ -357,12 +365,12 @@ class PpuCustomerPortal(CustomerPortal):
             return by_identifier
         return ["|"] + by_customer + by_identifier
 
-    def _ppu_month_over_month(self, subscriptions):
+    def _ppu_month_over_month(self, subscriptions, statement_months):
         """The consumption of the end customers of ``subscriptions`` in the
-        last COMPARED_MONTHS months up to the reseller's last billed one:
+        last COMPARED_MONTHS months up to the reseller's last billed one (the
+        first of ``statement_months``, ``_ppu_statement_months``):
         {"months": [month values], "lines": [{"end_customer", "currency",
         "amounts", "change", "change_text"}]}, or None without consumption."""
-        statement_months = self._ppu_statement_months()
         if not statement_months or not subscriptions:
             return None
         periods = previous_months(statement_months[0]["period"], COMPARED_MONTHS)
@@ -457,6 +465,7 @@ class PpuCustomerPortal(CustomerPortal):
             if readable
             else Subscription
         )
+        statement_months = self._ppu_statement_months()
         values = self._prepare_portal_layout_values()
         values.update(
             {
@@ -466,9 +475,10 @@ class PpuCustomerPortal(CustomerPortal):
                 "subscriptions": subscriptions.sudo(),
                 "last_billed": self._ppu_last_billed(subscriptions),
                 "month_over_month": self._ppu_month_over_month(
-                    Subscription.search(domain) if readable else Subscription
+                    Subscription.search(domain) if readable else Subscription,
+                    statement_months,
                 ),
-                "statement_months": self._ppu_statement_months(),
+                "statement_months": statement_months,
                 "csv_decimal_comma": self._ppu_decimal_point() == ",",
                 "pager": pager,
                 "default_url": "/my/ppu",
@@ -549,22 +559,12 @@ class PpuCustomerPortal(CustomerPortal):
         """The columns of the month's statement, or of one end customer's
         (``end_customer``: what the reseller bills it for, per service)."""
         _ = request.env._
-        if end_customer:
-            return [
-                Column("service", _("Service")),
-                Column("sku", _("SKU")),
-                Column("start_date", _("Start Date"), DATE),
-                Column("end_date", _("End Date"), DATE),
-                Column("quantity", _("Quantity"), QUANTITY),
-                Column("price_unit", _("Unit Price"), PRICE),
-                Column("subtotal", _("Subtotal"), AMOUNT),
-                Column("currency_code", _("Currency")),
-            ]
-        return [
+        columns = [
             Column("month", _("Month")),
             Column("end_customer", _("End Customer")),
             Column("end_user_identifier", _("End User Identifier")),
             Column("service", _("Service")),
+            Column("sku", _("SKU")),
             Column("start_date", _("Start Date"), DATE),
             Column("end_date", _("End Date"), DATE),
             Column("quantity", _("Quantity"), QUANTITY),
@@ -573,6 +573,8 @@ class PpuCustomerPortal(CustomerPortal):
             Column("currency_code", _("Currency")),
             Column("invoice_name", _("Invoice")),
         ]
+        left_out = MONTH_STATEMENT_ONLY if end_customer else END_CUSTOMER_STATEMENT_ONLY
+        return [column for column in columns if column.key not in left_out]
 
     def _ppu_statement_rows(self, rows):
         """The statement rows of ``rows``: what the reseller may read of
@@ -648,11 +650,10 @@ class PpuCustomerPortal(CustomerPortal):
     def _ppu_end_customer_report_values(self, subscription_sudo, period, rows):
         """What the PDF shows, as text formatted in the reader's language."""
         env = request.env
+        rows_values = self._ppu_rows_values(rows)
         lines = []
-        totals = defaultdict(float)
-        for values in self._ppu_rows_values(rows):
+        for values in rows_values:
             currency = values["currency"]
-            totals[currency] += values["price_subtotal"]
             lines.append(
                 {
                     "service": values["service"],
@@ -679,10 +680,8 @@ class PpuCustomerPortal(CustomerPortal):
             "month": format_date(env, period, date_format="MMMM y"),
             "lines": lines,
             "totals": [
-                formatLang(env, currency.round(amount), currency_obj=currency)
-                for currency, amount in sorted(
-                    totals.items(), key=lambda item: item[0].name
-                )
+                formatLang(env, amount, currency_obj=currency)
+                for amount, currency in currency_totals(rows_values)
             ],
         }
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from .billing import neutralise_cell
+from .billing import format_quantity, neutralise_cell
 
 #: Kinds of statement columns and how each is written.
 TEXT, DATE, QUANTITY, PRICE, AMOUNT = "text", "date", "quantity", "price", "amount"
@@ -76,11 +76,9 @@ def csv_separators(decimal_point):
 
 def plain_number(value, decimal_point="."):
     """A number as plain text, without thousands separators or trailing
-    zeros: 4.50 -> '4.5', 45.0 -> '45', with ``decimal_point``."""
-    text = format(Decimal(str(value)).normalize(), "f")
-    if text in ("-0", "0"):
-        return "0"
-    return text.replace(".", decimal_point)
+    zeros: 4.50 -> '4.5', 45.0 -> '45', with ``decimal_point``
+    (``billing.format_quantity``)."""
+    return format_quantity(value).replace(".", decimal_point)
 
 
 def _cell_text(value):
@@ -230,14 +228,13 @@ def statement_xlsx(
     sheet.print_title_rows = "1:1"
 
     by_group, totals = group_totals(rows, group_key)
-    label_index = 0
     currency_index = next(
         (i for i, column in enumerate(columns) if column.key == "currency_code"), None
     )
 
     def write_total(label, money, amount, group=None):
         values = [None] * len(columns)
-        values[label_index] = label
+        values[0] = label  # the first column
         if group is not None and group_key in keys:
             values[keys.index(group_key)] = group
         if amount_index is not None:
