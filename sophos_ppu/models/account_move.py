@@ -112,6 +112,8 @@ class AccountMove(models.Model):
         # in its reader's language. Odoo's field does not depend on the
         # language: computed once for every invoice of a sending run, in the
         # first recipient's language, it headed the others' statements too.
+        # The fix odoo/odoo#216811 proposes for Odoo itself, at the field:
+        # every multi-language "Send" is right, not the statements' alone.
         return super()._compute_type_name()
 
     def _ppu_all_ppu(self):
@@ -209,39 +211,53 @@ class AccountMove(models.Model):
         now (Odoo's sending scheduled action) is waited for, then found sent:
         the job's snapshot is older than that change, so PostgreSQL refuses
         the lock and queue_job runs the job again on a fresh snapshot."""
-        if not self:
-            return self
-        self.flush_recordset(["sending_data", "state", "is_move_sent"])
-        self.env.execute_query(
-            SQL(
-                "SELECT id FROM account_move WHERE id IN %s FOR NO KEY UPDATE",
-                tuple(self.ids),
-            )
-        )
-        self.invalidate_recordset(["sending_data", "state", "is_move_sent"])
-        return self.exists().filtered(
+        return self._ppu_lock(["sending_data", "state", "is_move_sent"]).filtered(
             lambda move: move.state == "posted"
             and move.sending_data
             and not move.sending_data.get("error")
             and not move.is_move_sent
         )
 
+    def _ppu_lock(self, fnames):
+        """These moves that still exist, locked (``FOR NO KEY UPDATE``) until
+        the transaction ends, their ``fnames`` read again once locked."""
+        if not self:
+            return self
+        self.flush_recordset(fnames)
+        self.env.execute_query(
+            SQL(
+                "SELECT id FROM account_move WHERE id IN %s FOR NO KEY UPDATE",
+                tuple(self.ids),
+            )
+        )
+        self.invalidate_recordset(fnames)
+        return self.exists()
+
     def _ppu_notify_not_sent(self, failed):
+        self._ppu_notify_warning(
+            self.env._("Statements not sent"),
+            self.env._(
+                "%(count)s statements could not be sent: each invoice says "
+                "why in its chatter.",
+                count=len(failed),
+            ),
+            failed,
+        )
+
+    def _ppu_notify_warning(self, title, message, moves, sticky=False):
+        """Warn the current user, with a button opening ``moves``."""
         self.env.user.partner_id._bus_send(
             "account_notification",
             {
                 "type": "warning",
-                "title": self.env._("Statements not sent"),
-                "message": self.env._(
-                    "%(count)s statements could not be sent: each invoice says "
-                    "why in its chatter.",
-                    count=len(failed),
-                ),
+                "sticky": sticky,
+                "title": title,
+                "message": message,
                 "action_button": {
                     "name": self.env._("Open"),
-                    "action_name": self.env._("Statements not sent"),
+                    "action_name": title,
                     "model": "account.move",
-                    "res_ids": failed.ids,
+                    "res_ids": moves.ids,
                 },
             },
         )

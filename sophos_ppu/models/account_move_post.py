@@ -148,17 +148,7 @@ class AccountMove(models.Model):
         """These moves still waiting to be posted, locked until this job's
         transaction ends (a second click's job waits, then finds them
         posted)."""
-        if not self:
-            return self
-        self.flush_recordset(["ppu_posting_data", "state"])
-        self.env.execute_query(
-            SQL(
-                "SELECT id FROM account_move WHERE id IN %s FOR NO KEY UPDATE",
-                tuple(self.ids),
-            )
-        )
-        self.invalidate_recordset(["ppu_posting_data", "state"])
-        return self.exists().filtered(
+        return self._ppu_lock(["ppu_posting_data", "state"]).filtered(
             lambda move: move.state == "draft" and move.ppu_posting_data
         )
 
@@ -216,27 +206,18 @@ class AccountMove(models.Model):
         )
 
     def _ppu_notify_refused(self, posted, total, refused):
-        self.env.user.partner_id._bus_send(
-            "account_notification",
-            {
-                "type": "warning",
-                "sticky": True,
-                "title": self.env._("Invoices not posted"),
-                "message": self.env._(
-                    "%(posted)s of the %(total)s invoices you confirmed are "
-                    "posted; %(count)s could not be posted: each one says why "
-                    "in its chatter.",
-                    posted=posted,
-                    total=total,
-                    count=len(refused),
-                ),
-                "action_button": {
-                    "name": self.env._("Open"),
-                    "action_name": self.env._("Invoices not posted"),
-                    "model": "account.move",
-                    "res_ids": refused.ids,
-                },
-            },
+        self._ppu_notify_warning(
+            self.env._("Invoices not posted"),
+            self.env._(
+                "%(posted)s of the %(total)s invoices you confirmed are "
+                "posted; %(count)s could not be posted: each one says why "
+                "in its chatter.",
+                posted=posted,
+                total=total,
+                count=len(refused),
+            ),
+            refused,
+            sticky=True,
         )
 
 

@@ -358,11 +358,9 @@ class SaleOrder(models.Model):
         self.ensure_one()
         if identifier is None:
             identifier = self.ppu_end_user_identifier
-        Subscription = self.env["sophos.ppu.subscription"]
-        args = (identifier, self.partner_id, self.company_id)
-        return Subscription._ppu_identifier_holders(
-            *args
-        ) | Subscription._ppu_identifier_named_for(*args)
+        return self.env["sophos.ppu.subscription"]._ppu_identifier_claimants(
+            identifier, self.partner_id, self.company_id
+        )
 
     def _ppu_identifier_taken_message(self):
         return self.env._(

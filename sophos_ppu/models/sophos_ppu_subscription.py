@@ -258,23 +258,32 @@ class SophosPpuSubscription(models.Model):
             return self.browse()
         return self.sudo().search(
             [
-                ("company_id", "=", company.id),
-                ("state", "=", "active"),
+                *self._ppu_other_resellers_domain(reseller, company),
                 ("end_user_key", "=", key),
-                (
-                    "partner_id.commercial_partner_id",
-                    "!=",
-                    reseller.commercial_partner_id.id,
-                ),
             ]
         )
 
     @api.model
-    def _ppu_identifier_named_for(self, identifier, reseller, company):
-        """The active subscriptions of another reseller than ``reseller``
-        that consumption files tie ``identifier`` to: the subscription a row
-        with that identifier billed or matched, or the one of the end
-        customer the row names. As superuser, like
+    def _ppu_other_resellers_domain(self, reseller, company):
+        """The active subscriptions of ``company`` of a reseller other than
+        ``reseller`` (compared by commercial partner)."""
+        return [
+            ("company_id", "=", company.id),
+            ("state", "=", "active"),
+            (
+                "partner_id.commercial_partner_id",
+                "!=",
+                reseller.commercial_partner_id.id,
+            ),
+        ]
+
+    @api.model
+    def _ppu_identifier_claimants(self, identifier, reseller, company):
+        """What checkout refuses ``identifier`` for, in one query: its
+        ``_ppu_identifier_holders``, and the active subscriptions of another
+        reseller than ``reseller`` that consumption files tie it to (the
+        subscription a row with that identifier billed or matched, or the one
+        of the end customer the row names). As superuser, like
         ``_ppu_identifier_holders``."""
         key = normalise_identifier(identifier)
         if not key:
@@ -296,23 +305,23 @@ class SophosPpuSubscription(models.Model):
         }
         others = self.sudo().search(
             [
-                ("company_id", "=", company.id),
-                ("state", "=", "active"),
-                (
-                    "partner_id.commercial_partner_id",
-                    "!=",
-                    reseller.commercial_partner_id.id,
-                ),
-                "|",
-                ("id", "in", rows.subscription_id.ids),
+                *self._ppu_other_resellers_domain(reseller, company),
                 *OR(
-                    [("end_customer_id.name", "=ilike", escape_psql(name))]
-                    for name in names
+                    [
+                        [("end_user_key", "=", key)],
+                        [("id", "in", rows.subscription_id.ids)],
+                        *(
+                            [("end_customer_id.name", "=ilike", escape_psql(name))]
+                            for name in names
+                        ),
+                    ]
                 ),
             ]
         )
+        # =ilike finds the candidates; names then compare as the import's do.
         return others.filtered(
-            lambda sub: sub in rows.subscription_id
+            lambda sub: sub.end_user_key == key
+            or sub in rows.subscription_id
             or normalise_name(sub.end_customer_id.name) in names.values()
         )
 

@@ -130,8 +130,11 @@ class TestStatementMailWalk(PpuImportCommon):
         self.resellers["eur"].lang = "de_DE"
         (invoice,) = self._post_and_send([self.row("EU-eur", quantity=3)])
         body = self._statement(invoice).body_html
+        # The German template's markup, as translated, keeps amounts whole.
+        self.assertIn("Guten Tag", body)
         self.assertIn("\xa0€", html.fromstring(body).text_content())
         self.assertNotRegex(body, r"\d €")
+        self.assertEqual(amounts_outside_nowrap(body), [])
 
     def test_import_summary_amounts_never_wrap(self):
         batch = self.import_rows([self.row("EU-discount", quantity=7)])
