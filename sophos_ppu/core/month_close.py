@@ -25,6 +25,8 @@ HELD = "duplicate"  # a duplicate held back (billed already, or a repeat)
 CLOSED = "closed"  # the subscription is closed
 ERROR = "error"  # any other error: unknown identifier, no rule...
 STATUSES = (BILLED, TO_BILL, ZERO, HELD, CLOSED, ERROR)
+#: The statuses whose rows the resellers are billed (or will be).
+BILLABLE = (BILLED, TO_BILL)
 
 
 def close_status(billed, state, quantity, issue):
@@ -122,20 +124,18 @@ def compare_bill(file_lines, bill_lines):
         then one per bill line that names none, in order
     """
     services = {}
+    names = []  # (a name a bill's line may give a service by, the service)
     for line in file_lines:
         key = normalise_name(line.label)
         entry = services.setdefault(key, [line.label, 0.0, Decimal(0), 0.0, Decimal(0)])
         entry[1] += line.quantity
         entry[2] += line.cost
-    names = sorted(
-        (
+        names += [
             (normalise_name(name), key)
-            for line in file_lines
-            for name, key in _names_of(line)
+            for name in (line.label, line.sku, line.description)
             if name
-        ),
-        key=lambda item: -len(item[0]),
-    )
+        ]
+    names.sort(key=lambda item: -len(item[0]))
     unmatched = []
     for label, quantity, amount in bill_lines:
         text = normalise_name(label)
@@ -145,16 +145,4 @@ def compare_bill(file_lines, bill_lines):
             continue
         services[key][3] += quantity
         services[key][4] += amount
-    return [
-        Difference(label, file_quantity, file_cost, bill_quantity, bill_amount)
-        for label, file_quantity, file_cost, bill_quantity, bill_amount in sorted(
-            services.values()
-        )
-    ] + unmatched
-
-
-def _names_of(line):
-    """The names by which a bill's line may name a service of the file."""
-    key = normalise_name(line.label)
-    for name in (line.label, line.sku, line.description):
-        yield name, key
+    return [Difference(*entry) for entry in sorted(services.values())] + unmatched

@@ -383,9 +383,7 @@ class SophosPpuImport(models.Model):
             )
         ]
         # Ops see it in the summary; a warning, never an error.
-        summary["below_cost"] = Line.sudo().search_count(
-            [("import_id", "=", self.id), ("below_cost", "=", True)]
-        )
+        summary["below_cost"] = self.sudo().below_cost_count
         summary["billable_label"] = (
             self.env._("Billed") if self.state == "invoiced" else self.env._("Billable")
         )

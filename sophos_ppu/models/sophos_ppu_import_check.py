@@ -450,7 +450,7 @@ class SophosPpuImport(models.Model):
         billed it (an accountant may have changed the draft), else the
         row's."""
         keys = {
-            consumption_key(*self._ppu_source_of(row)): row["row_number"]
+            consumption_key(*self._ppu_source_of(row))
             for row in rows
             if row.get("quantity", 0) < 0 and not row.get("parse_error")
         }
@@ -463,7 +463,15 @@ class SophosPpuImport(models.Model):
                     ("billed", "=", True),
                     ("consumption_key", "in", list(some_keys)),
                 ],
-                ["consumption_key", "price_unit", "currency_id", "partner_id"],
+                [
+                    "consumption_key",
+                    "price_unit",
+                    "currency_id",
+                    "partner_id",
+                    "pricelist_item_id",
+                    "row_number",
+                    "import_id",
+                ],
             ):
                 invoice_line = line.invoice_line_ids[:1]
                 billed[line.consumption_key] = Billed(

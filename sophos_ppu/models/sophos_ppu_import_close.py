@@ -16,6 +16,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL, format_date, formatLang
 
 from odoo.addons.sophos_ppu.core.month_close import (
+    BILLABLE,
     CostRow,
     compare_bill,
     vendor_bill_lines,
@@ -144,7 +145,6 @@ class SophosPpuImport(models.Model):
     @api.depends("line_ids.close_status", "line_ids.margin_company")
     def _compute_close_totals(self):
         sums = defaultdict(lambda: defaultdict(float))
-        billable = ("billed", "to_bill")
         for batch, status, cost, billed, margin in self.env[
             "sophos.ppu.reconciliation"
         ]._read_group(
@@ -158,7 +158,7 @@ class SophosPpuImport(models.Model):
         ):
             totals = sums[batch.id]
             totals["close_cost_company"] += cost
-            part = "billed" if status in billable else "unbilled"
+            part = "billed" if status in BILLABLE else "unbilled"
             totals[f"close_{part}_cost_company"] += cost
             totals["close_billed_company"] += billed
             totals["close_margin_company"] += margin

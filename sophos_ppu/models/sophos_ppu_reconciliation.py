@@ -1,6 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import fields, models, tools
 
+from odoo.addons.sophos_ppu.core.month_close import BILLABLE
+
 from .sophos_ppu_import_line import CLOSE_STATUSES
 
 
@@ -60,7 +62,7 @@ class SophosPpuReconciliation(models.Model):
                        SUM(line.quantity) AS quantity,
                        SUM(line.cost_subtotal) AS cost_subtotal,
                        SUM(line.cost_subtotal_company) AS cost_subtotal_company,
-                       SUM(CASE WHEN line.close_status IN ('billed', 'to_bill')
+                       SUM(CASE WHEN line.close_status IN %s
                                 THEN line.price_subtotal_company ELSE 0 END)
                            AS price_subtotal_company,
                        SUM(line.margin_company) AS margin_company
@@ -70,7 +72,8 @@ class SophosPpuReconciliation(models.Model):
                        COALESCE(line.file_currency_id, company.currency_id),
                        line.close_status
             )
-            """
+            """,
+            [BILLABLE],
         )
 
     def action_view_rows(self):

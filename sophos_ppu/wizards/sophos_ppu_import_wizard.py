@@ -40,9 +40,9 @@ class SophosPpuImportWizard(models.TransientModel):
         readonly=True, default=lambda self: ", ".join(f.label for f in REQUIRED)
     )
     existing_batch_warning = fields.Text(compute="_compute_existing_batch_warning")
+    # Set when the file is uploaded (read once, not again at each save).
     file_period_date = fields.Date(
         string="The file's month",
-        compute="_compute_file_period_date",
         help="The month most of the file's rows start in (or its name says).",
     )
     period_warning = fields.Char(compute="_compute_period_warning")
@@ -84,11 +84,6 @@ class SophosPpuImportWizard(models.TransientModel):
                 else False
             )
 
-    @api.depends("file", "filename")
-    def _compute_file_period_date(self):
-        for wizard in self:
-            wizard.file_period_date = wizard._ppu_file_month()
-
     def _ppu_file_month(self):
         """The month the uploaded file bills, or None."""
         if not self.file:
@@ -109,6 +104,7 @@ class SophosPpuImportWizard(models.TransientModel):
 
     @api.onchange("file")
     def _onchange_file_propose_period(self):
+        self.file_period_date = self._ppu_file_month()
         if self.file_period_date:
             self.period_date = self.file_period_date
 
