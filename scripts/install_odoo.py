@@ -107,15 +107,15 @@ def odoo_version(tree):
     return (int(match[1]), int(match[2])) if match else None
 
 
+def runs(code):
+    """Whether ``python -c code`` succeeds in a fresh interpreter."""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True)
+    return done.returncode == 0
+
+
 def importable():
-    return (
-        subprocess.run(
-            # a namespace ``odoo`` (made by OCA addons alone) is no Odoo
-            [sys.executable, "-c", "import odoo; assert odoo.__file__"],
-            capture_output=True,
-        ).returncode
-        == 0
-    )
+    # a namespace ``odoo`` (made by OCA addons alone) is no Odoo
+    return runs("import odoo; assert odoo.__file__")
 
 
 def clone():
@@ -256,13 +256,7 @@ def main(argv=None):
 
 
 def has_api_private():
-    return (
-        subprocess.run(
-            [sys.executable, "-c", "import odoo.api; odoo.api.private"],
-            capture_output=True,
-        ).returncode
-        == 0
-    )
+    return runs("import odoo.api; odoo.api.private")
 
 
 def add_api_private():

@@ -1641,7 +1641,9 @@ def report_jobs(scan, monitor):
             )
 
 
-def report_processes(run, scan, monitor, outputs):
+def report_processes(run, scan, monitor, crashes):
+    """The server processes' CPU and memory; ``crashes`` is
+    :func:`output_tracebacks`."""
     print("\n== server processes (sampled every 0.5 s) ==", flush=True)
     print(
         f"  {'pid':>7} {'process':<16} {'CPU s':>8} {'peak RSS MB':>12} "
@@ -1668,10 +1670,10 @@ def report_processes(run, scan, monitor, outputs):
             f"{max(s['rss'] for s in stats) / 2**20:12.0f} "
             f"{max(s['vms'] for s in stats) / 2**20:12.0f}"
         )
-    for output_file, crashes, last in output_tracebacks(outputs):
-        if crashes:
+    for output_file, tracebacks, last in crashes:
+        if tracebacks:
             print(
-                f"  the server's output ({output_file}) shows {crashes} tracebacks "
+                f"  the server's output ({output_file}) shows {tracebacks} tracebacks "
                 f"outside the log (a process dying at start), the last: {last[:200]}"
             )
 
@@ -1694,10 +1696,11 @@ def output_tracebacks(outputs):
     return found
 
 
-def report_bus(run, bus, scan, monitor, outputs):
+def report_bus(run, bus, scan, monitor, crashes):
     """gevent and the bus: each server's gevent process the same from the
     start to the end of the run (one pid, started once, nothing in the
-    output), every notification to ``admin`` on its websocket in time."""
+    output: ``crashes`` is :func:`output_tracebacks`), every notification to
+    ``admin`` on its websocket in time."""
     print(
         "\n== gevent and the bus (a websocket on each server's gevent port) ==",
         flush=True,
@@ -1711,7 +1714,6 @@ def report_bus(run, bus, scan, monitor, outputs):
     serving = defaultdict(list)
     for pid in scan.gevent_serving:
         serving[scan.server_of.get(pid, 0)].append(pid)
-    crashes = output_tracebacks(outputs)
     listeners = {listener.server.index: listener for listener in bus.listeners}
     passes = []
     several = len(bus.deployment.servers) > 1
@@ -1742,10 +1744,11 @@ def report_bus(run, bus, scan, monitor, outputs):
                 f"server {index}: {tracebacks} tracebacks in its output, the "
                 f"last: {last[:200]}"
             )
-        times = []
+        times, received = [], []
         for when, ping_server, seconds in bus.pings:
             if ping_server != index:
                 continue
+            received.append(seconds)
             if seconds is None:
                 problems.append(
                     f"server {index}: the notification to {LOGIN} sent at the "
@@ -1763,7 +1766,6 @@ def report_bus(run, bus, scan, monitor, outputs):
                 f"the batch ({PROGRESS_CHANNEL}), {listener.count(RUN_NOTIFICATION)} "
                 f"to {LOGIN} ({RUN_NOTIFICATION})"
             )
-            received = [seconds for _w, i, seconds in bus.pings if i == index]
             if same and received and None not in received:
                 passes.append(
                     (f"server {index}: " if several else "")
@@ -1839,8 +1841,9 @@ def report(run, client, deployment, args, bus):
     report_requests(run, client, args)
     log_files = [log_file for log_file, _offset in deployment.logs()]
     report_log(run, scan, log_files, deployment.monitor)
-    report_processes(run, scan, deployment.monitor, deployment.outputs())
-    report_bus(run, bus, scan, deployment.monitor, deployment.outputs())
+    crashes = output_tracebacks(deployment.outputs())
+    report_processes(run, scan, deployment.monitor, crashes)
+    report_bus(run, bus, scan, deployment.monitor, crashes)
     report_summary(run, args)
     return scan
 

@@ -25,7 +25,8 @@ from sophos_ppu.core import (
     RowIssue,
     read_consumption_file,
 )
-from sophos_ppu.core.preflight import EXCEL_MAX_ROWS, ole2_stream_names
+from sophos_ppu.core.limits import EXCEL_MAX_ROWS
+from sophos_ppu.core.preflight import ole2_stream_names
 
 
 def refused(data, name="usage.xlsx", **kwargs) -> str:

@@ -68,7 +68,6 @@ from .values import (
     parse_amount,
     parse_currency,
     parse_date,
-    strip_blanks,
 )
 
 # Odd 64-bit weights: a row's hash is the weighted sum of its column codes.
@@ -214,13 +213,6 @@ def parse_unique(
             append(func(value))
     results.append(func(None))
     return codes, results
-
-
-def text_of(value) -> str | None:
-    """:func:`~.values.cell_text`, its common case (a text) first."""
-    if value.__class__ is str:
-        return strip_blanks(value) or None
-    return cell_text(value)
 
 
 def object_table(results: list) -> np.ndarray:
@@ -509,7 +501,9 @@ class _Normaliser:
                 self.repeats[number_] = earlier
 
     def _texts(self, index) -> Column:
-        codes, results = parse_unique(self.raw[index], text_of, self.factorized(index))
+        codes, results = parse_unique(
+            self.raw[index], cell_text, self.factorized(index)
+        )
         return Column(results, codes)
 
     def _parse(self, name, func, required=True):
@@ -527,7 +521,7 @@ class _Normaliser:
     def _parse_columns(self) -> None:
         for name in TEXT_FIELDS:  # the guard already tells Excel errors
             if self.column(name) is not None:
-                self._parse(name, text_of, FIELDS_BY_NAME[name].required)
+                self._parse(name, cell_text, FIELDS_BY_NAME[name].required)
         separator = _decimal_separator(
             [self.column(name) for name in AMOUNT_FIELDS], self.delimiter
         )

@@ -160,10 +160,10 @@ def excel_error(value) -> str | None:
 def cell_text(value) -> str | None:
     """The cell as the user would read it, stripped (invisible characters
     too); None when blank."""
+    if isinstance(value, str):  # the common case first, stripped once
+        return strip_blanks(value) or None
     if is_blank(value):
         return None
-    if isinstance(value, str):
-        return strip_blanks(value)
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, Integral):
