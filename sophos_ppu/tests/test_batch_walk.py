@@ -95,6 +95,13 @@ class TestBatchWalk(PpuImportCommon):
         ]
         self.assertEqual(shown, DECIDING_COLUMNS)
 
+    def test_the_rows_show_as_a_list_on_phones_too(self):
+        # (without it, phones show the rows as cards holding only their id)
+        [rows] = self.arch("sophos_ppu.sophos_ppu_import_view_form").xpath(
+            "//field[@name='line_ids']"
+        )
+        self.assertEqual(rows.get("mode"), "list")
+
     def test_the_cancel_dialog_names_its_actions(self):
         [cancel] = self.arch("sophos_ppu.sophos_ppu_import_view_form").xpath(
             "//header/button[@name='action_cancel']"
