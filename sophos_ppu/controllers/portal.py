@@ -51,7 +51,7 @@ from odoo.addons.sophos_ppu.core.statement import (
     statement_csv,
     statement_xlsx,
 )
-from odoo.addons.sophos_ppu.models.sale_order import clean_text
+from odoo.addons.sophos_ppu.core.values import clean_text
 
 from .import_report import TABLE_FORMATS, file_response
 

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Context, Decimal, InvalidOperation
@@ -502,3 +503,27 @@ def parse_text(value):
     if excel_error(value):
         return EXCEL_ERROR
     return cell_text(value)
+
+
+def clean_text(value, multiline=False):
+    """A typed value as stored: control characters (C0, DEL, C1) dropped.
+
+    One line: line breaks and tabs made spaces, blanks collapsed, stripped.
+    ``multiline`` (a reason, a comment): line breaks and tabs kept, line
+    breaks normalised to ``\n``, blanks around stripped."""
+    text = str(value or "")
+    if multiline:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        return "".join(
+            char for char in text if char in "\n\t" or not is_control(char)
+        ).strip()
+    text = "".join(
+        " " if char.isspace() else char
+        for char in text
+        if char.isspace() or not is_control(char)
+    )
+    return " ".join(text.split())
+
+
+def is_control(char) -> bool:
+    return unicodedata.category(char) == "Cc"

@@ -18,6 +18,8 @@ from . import sophos_ppu_import_close
 from . import sophos_ppu_reconciliation
 from . import account_move
 from . import account_move_post
+from . import account_move_send
+from . import account_journal
 from . import account_move_line
 from . import sophos_ppu_import_demo
 from . import website

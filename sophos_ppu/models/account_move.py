@@ -1,15 +1,11 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-import functools
-import subprocess
 from collections import defaultdict
 from datetime import timedelta
 
 from odoo import Command, api, fields, models
 from odoo.tools import SQL, float_is_zero, formatLang
 
-from odoo.addons.base.models.ir_actions_report import _get_wkhtmltopdf_bin
-
-from .billing_guard import refuse_untrusted
+from ..tools.billing_guard import refuse_untrusted
 
 #: Invoices whose statement (PDF and e-mail) one run of Odoo's sending
 #: scheduled action makes at most.
@@ -414,54 +410,3 @@ class AccountMove(models.Model):
 
     def _ppu_label(self):
         return f"{self.display_name} ({self.partner_id.display_name})"
-
-
-@functools.cache
-def _wkhtmltopdf_renders_several():
-    """Whether wkhtmltopdf makes one PDF of several documents, as Odoo asks it
-    for the invoices it sends together (up to 80). The build with patched Qt
-    that Odoo recommends does; Debian's (unpatched Qt) exits "with code 1,
-    due to unknown error" and no PDF, so that the sending of every invoice of
-    the run fails: there, each invoice gets its own call."""
-    try:
-        found = subprocess.run(
-            [_get_wkhtmltopdf_bin(), "--version"],
-            capture_output=True,
-            check=False,
-            timeout=30,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return True  # no wkhtmltopdf: Odoo says so itself
-    return b"patched qt" in found.stdout.lower()
-
-
-class AccountMoveSend(models.AbstractModel):
-    _inherit = "account.move.send"
-
-    @api.model
-    def _send_mail(self, move, mail_template, **kwargs):
-        # The statement keeps the light layout headed with the document's
-        # name ("Your Invoice", "Your Credit Note"), as the reseller knows it.
-        # Its title names the month in the reader's language too: the
-        # invoice's reference was written once, in the language of whoever
-        # created the month's invoices.
-        sender = self
-        if mail_template and mail_template == move._ppu_statement_template():
-            sender = self.with_context(ppu_statement_layout=True)
-            lang = mail_template._render_lang(move.ids)[move.id]
-            kwargs.setdefault("record_name", move._ppu_statement_title(lang))
-        return super(AccountMoveSend, sender)._send_mail(move, mail_template, **kwargs)
-
-    @api.model
-    def _prepare_invoice_pdf_report(self, invoices_data):
-        if len(invoices_data) > 1 and not _wkhtmltopdf_renders_several():
-            for invoice, invoice_data in invoices_data.items():
-                super()._prepare_invoice_pdf_report({invoice: invoice_data})
-            return
-        super()._prepare_invoice_pdf_report(invoices_data)
-
-    @api.model
-    def _get_mail_layout(self):
-        if self.env.context.get("ppu_statement_layout"):
-            return "mail.mail_notification_light"
-        return super()._get_mail_layout()

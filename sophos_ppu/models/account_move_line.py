@@ -1,8 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import api, fields, models
 
+from ..tools.billing_guard import refuse_untrusted
 from .account_move import PPU_STAFF
-from .billing_guard import refuse_untrusted
 
 #: The links from an invoice line to the consumption it bills.
 PPU_LINKS = {"ppu_import_line_id", "ppu_subscription_id"}

@@ -38,7 +38,6 @@ from psycopg2 import errors as pg_errors
 
 from odoo import fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
 
 from odoo.addons.queue_job.delay import chain, group
 from odoo.addons.queue_job.exception import RetryableJobError
@@ -219,65 +218,3 @@ class AccountMove(models.Model):
             refused,
             sticky=True,
         )
-
-
-class ValidateAccountMove(models.TransientModel):
-    _inherit = "validate.account.move"
-
-    def validate_move(self):
-        """Post the selection, its PPU invoices in the background when they
-        hold more than PPU_POST_INLINE_LINES lines."""
-        ppu = self.move_ids._ppu_statement_moves().filtered(
-            lambda move: move.state == "draft"
-        )
-        if ppu._ppu_lines_count() <= PPU_POST_INLINE_LINES:
-            return super().validate_move()
-        # What Odoo's validate_move does for the whole selection first.
-        if self.ignore_abnormal_amount:
-            self.abnormal_amount_partner_ids.ignore_abnormal_invoice_amount = True
-        if self.ignore_abnormal_date:
-            self.abnormal_date_partner_ids.ignore_abnormal_invoice_date = True
-        if self.force_post:
-            ppu.filtered(lambda move: move.auto_post != "no").auto_post = "no"
-        ppu._ppu_queue_posting(soft=not self.force_post)
-        self.move_ids -= ppu
-        if self.move_ids:
-            result = super().validate_move()
-            if result.get("type") != "ir.actions.act_window_close":
-                return result
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "info",
-                "title": self.env._("Posting invoices"),
-                "message": self.env._(
-                    "%(count)s invoices are being posted in the background; you "
-                    "will be notified when they are. Their statements are sent "
-                    "to the resellers after.",
-                    count=len(ppu),
-                ),
-                "next": {"type": "ir.actions.act_window_close"},
-            },
-        }
-
-
-class AccountJournal(models.Model):
-    _inherit = "account.journal"
-
-    def _ppu_lock_numbering(self):
-        """Odoo numbers a journal's entries without gaps, from the last one
-        posted, without a lock: a posting unit holds its journals. One
-        finding a journal held (another confirmation's units) fails to lock
-        it at once, and queue_job runs it again a few seconds later, in a
-        fresh transaction that sees what the other posted (waiting here
-        would keep a snapshot from before, and the same numbers)."""
-        if self:
-            self.env.cr.execute(
-                SQL(
-                    "SELECT id FROM account_journal WHERE id IN %s ORDER BY id "
-                    "FOR NO KEY UPDATE NOWAIT",
-                    tuple(self.ids),
-                ),
-                log_exceptions=False,
-            )

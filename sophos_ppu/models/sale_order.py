@@ -7,14 +7,13 @@ confirmation e-mail whether the order is confirmed in the shop or from the
 backend (where Odoo alone would send nothing).
 """
 
-import unicodedata
-
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import email_normalize
 from odoo.tools.sql import escape_psql
 
 from odoo.addons.sophos_ppu.core.billing import normalise_identifier
+from odoo.addons.sophos_ppu.core.values import clean_text
 
 #: Longest value accepted for each text field of the end-customer form.
 END_CUSTOMER_MAX_LENGTHS = {
@@ -30,30 +29,6 @@ def _is_valid_email(email):
     """One address whose domain has a dot (``jane@acme`` is a typo here)."""
     normalized = email_normalize(email, strict=True)
     return bool(normalized) and "." in normalized.rpartition("@")[2]
-
-
-def clean_text(value, multiline=False):
-    """A typed value as stored: control characters (C0, DEL, C1) dropped.
-
-    One line: line breaks and tabs made spaces, blanks collapsed, stripped.
-    ``multiline`` (a reason, a comment): line breaks and tabs kept, line
-    breaks normalised to ``\n``, blanks around stripped."""
-    text = str(value or "")
-    if multiline:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-        return "".join(
-            char for char in text if char in "\n\t" or not is_control(char)
-        ).strip()
-    text = "".join(
-        " " if char.isspace() else char
-        for char in text
-        if char.isspace() or not is_control(char)
-    )
-    return " ".join(text.split())
-
-
-def is_control(char):
-    return unicodedata.category(char) == "Cc"
 
 
 class SaleOrder(models.Model):

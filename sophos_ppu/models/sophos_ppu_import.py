@@ -24,7 +24,7 @@ from odoo.tools import format_amount, format_date
 from odoo.addons.sophos_ppu.core import Limits
 from odoo.addons.sophos_ppu.core.billing import summarize_billing
 
-from .billing_guard import refuse_untrusted, trusted
+from ..tools.billing_guard import refuse_untrusted, trusted
 
 # Rows in error listed in the ops summary (all are in the error report).
 SUMMARY_ERRORS = 10

@@ -12,7 +12,7 @@ from odoo.tools import SQL, split_every
 
 from odoo.addons.sophos_ppu.core.billing import invoice_line_label
 
-from .billing_guard import trusted
+from ..tools.billing_guard import trusted
 from .sophos_ppu_import_check import KEY_BATCH
 
 #: Invoices created per account.move create() call (bounds memory).

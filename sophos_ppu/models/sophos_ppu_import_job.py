@@ -35,7 +35,7 @@ from odoo.tools import SQL, split_every
 from odoo.addons.queue_job.delay import chain, group
 from odoo.addons.sophos_ppu.core import ConsumptionFileError, read_consumption_file
 
-from .billing_guard import trusted
+from ..tools.billing_guard import trusted
 
 _logger = logging.getLogger(__name__)
 

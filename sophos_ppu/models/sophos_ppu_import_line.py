@@ -14,8 +14,8 @@ from odoo.addons.sophos_ppu.core.billing import (
 )
 from odoo.addons.sophos_ppu.core.values import Bad, parse_amount, parse_date
 
-from .billing_guard import is_trusted, refuse_untrusted, trusted
-from .bulk_insert import insert_like_create
+from ..tools.billing_guard import is_trusted, refuse_untrusted, trusted
+from ..tools.bulk_insert import insert_like_create
 
 #: What ops may change on a row themselves: the subscription of a row that
 #: cannot be billed, then check again. Everything else is the checks' result.

@@ -7,7 +7,7 @@ from odoo.tests import tagged
 from odoo.tools import SQL
 
 from odoo.addons.sophos_ppu.core.reader import read_consumption_file
-from odoo.addons.sophos_ppu.models.billing_guard import trusted
+from odoo.addons.sophos_ppu.tools.billing_guard import trusted
 
 from .common_import import PpuImportCommon
 

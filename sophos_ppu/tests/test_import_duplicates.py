@@ -9,7 +9,7 @@ from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.sophos_ppu.core import read_consumption_file
-from odoo.addons.sophos_ppu.models.billing_guard import trusted
+from odoo.addons.sophos_ppu.tools.billing_guard import trusted
 
 from .common_import import PpuImportCommon
 

@@ -10,10 +10,10 @@ from odoo.tests import TransactionCase, tagged
 
 from odoo.addons.sophos_ppu.models import sophos_ppu_import_invoice as invoicing
 from odoo.addons.sophos_ppu.models import sophos_ppu_import_job as job
-from odoo.addons.sophos_ppu.models.billing_guard import trusted
 from odoo.addons.sophos_ppu.models.sophos_ppu_import_invoice import (
     INVOICE_ROW_FIELDS,
 )
+from odoo.addons.sophos_ppu.tools.billing_guard import trusted
 
 from .common_import import PpuImportCommon, run_queue_jobs
 

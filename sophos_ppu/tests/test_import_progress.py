@@ -16,8 +16,8 @@ from odoo.tests import new_test_user, tagged
 
 from odoo.addons.bus.models.bus import channel_with_db, dispatch, hashable, json_dump
 from odoo.addons.bus.tests.common import WebsocketCase
-from odoo.addons.sophos_ppu.models.billing_guard import trusted
 from odoo.addons.sophos_ppu.models.sophos_ppu_import_progress import PROGRESS_CHANNEL
+from odoo.addons.sophos_ppu.tools.billing_guard import trusted
 from odoo.addons.web.controllers.home import Home
 
 HOOK = "/sophos_ppu_test/import_progress"
