@@ -11,6 +11,7 @@ from . import sale_order_line
 from . import sophos_ppu_import
 from . import sophos_ppu_import_line
 from . import sophos_ppu_import_check
+from . import sophos_ppu_import_issue
 from . import sophos_ppu_import_invoice
 from . import sophos_ppu_import_job
 from . import sophos_ppu_import_progress

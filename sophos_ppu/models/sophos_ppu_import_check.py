@@ -29,26 +29,9 @@ from odoo.addons.sophos_ppu.core.billing import (
     normalise_name,
 )
 from odoo.addons.sophos_ppu.core.checking import (
-    ALREADY_BILLED,
-    AMBIGUOUS,
-    CLAIMED_IDENTIFIER,
-    CLOSED_SUBSCRIPTION,
-    CORRECTS_UNBILLED,
-    CREDITS_BILLED,
     DUPLICATE,
     ERROR,
-    IDENTIFIER_ELSEWHERE,
-    NO_RULE,
-    NO_SUBSCRIPTION,
     OK,
-    OTHER_IDENTIFIER,
-    OTHER_RESELLER,
-    OUTSIDE_PERIOD,
-    REPEATS_ROW,
-    SAME_CONSUMPTION,
-    SEVERAL_IDENTIFIERS,
-    UNREADABLE,
-    ZERO_QUANTITY,
     Billed,
     Checker,
     SubscriptionFacts,
@@ -265,8 +248,32 @@ class SophosPpuImport(models.Model):
                 [("id", "in", lines.subscription_id.ids)]
             )
         }
+        decision = decide_identifiers(
+            (
+                (
+                    facts[line.subscription_id.id],
+                    line.end_user_identifier,
+                    line.match_method,
+                )
+                for line in lines
+            ),
+            self._ppu_identifier_held_elsewhere(),
+        )
+        changes = self._ppu_refuse_identifiers(lines, decision)
+        for subscription_id, identifier in decision.record.items():
+            Subscription.browse(subscription_id).end_user_identifier = identifier
+        if rows and changes:
+            for row in rows:
+                if row["id"] in changes:
+                    row.update(changes[row["id"]])
+        return changes
 
-        held = []  # the identifiers active subscriptions hold, read once
+    def _ppu_identifier_held_elsewhere(self):
+        """A function (subscription facts, identifier) -> whether another
+        reseller's active subscription holds the identifier; the identifiers
+        held are read once, at the first question."""
+        Subscription = self.env["sophos.ppu.subscription"]
+        held = []
 
         def held_elsewhere(subscription, identifier):
             if not held:
@@ -280,42 +287,35 @@ class SophosPpuImport(models.Model):
                 )
             )
 
-        decision = decide_identifiers(
-            (
-                (
-                    facts[line.subscription_id.id],
-                    line.end_user_identifier,
-                    line.match_method,
-                )
-                for line in lines
-            ),
-            held_elsewhere,
-        )
+        return held_elsewhere
+
+    def _ppu_refuse_identifiers(self, lines, decision):
+        """Put in error the rows whose identifier the decision leaves to ops.
+
+        :returns: {line id: values written}, the rows checked again since
+            included (a refused row no longer repeats another)
+        """
+        if not decision.refused:
+            return {}
+        Line = self.env["sophos.ppu.import.line"]
+        text_of = self._ppu_issue_texts()
+        refused = defaultdict(list)  # (code, message) -> line ids
+        were_ok = []  # refused rows that were checked ok
+        for line in lines:
+            issue = decision.issue_for(line.subscription_id.id, line.match_method)
+            if issue:
+                refused[issue.code, text_of(issue)].append(line.id)
+                if line.state == OK:
+                    were_ok.append(line.id)
         changes = {}
-        if decision.refused:
-            text_of = self._ppu_issue_texts()
-            refused = defaultdict(list)  # (code, message) -> line ids
-            were_ok = []  # refused rows that were checked ok
-            for line in lines:
-                issue = decision.issue_for(line.subscription_id.id, line.match_method)
-                if issue:
-                    refused[issue.code, text_of(issue)].append(line.id)
-                    if line.state == OK:
-                        were_ok.append(line.id)
-            for (code, message), ids in refused.items():
-                values = dict.fromkeys(CHECK_FIELDS, False)
-                values.update(price_unit=0.0, price_subtotal=0.0, state=ERROR)
-                values.update(issue=code, message=message)
-                Line.browse(ids)._ppu_write(values)
-                changes.update(dict.fromkeys(ids, values))
-            # Before recording: the rows checked again match as in one pass.
-            changes.update(self._ppu_recheck_repeats_of(Line.browse(were_ok)))
-        for subscription_id, identifier in decision.record.items():
-            Subscription.browse(subscription_id).end_user_identifier = identifier
-        if rows and changes:
-            for row in rows:
-                if row["id"] in changes:
-                    row.update(changes[row["id"]])
+        for (code, message), ids in refused.items():
+            values = dict.fromkeys(CHECK_FIELDS, False)
+            values.update(price_unit=0.0, price_subtotal=0.0, state=ERROR)
+            values.update(issue=code, message=message)
+            Line.browse(ids)._ppu_write(values)
+            changes.update(dict.fromkeys(ids, values))
+        # Before recording: the rows checked again match as in one pass.
+        changes.update(self._ppu_recheck_repeats_of(Line.browse(were_ok)))
         return changes
 
     def _ppu_held_identifiers(self):
@@ -639,143 +639,3 @@ class SophosPpuImport(models.Model):
             ):
                 earlier[key] = row_number
         return earlier
-
-    # ------------------------------------------------------------------
-    # Words
-    # ------------------------------------------------------------------
-
-    def _ppu_issue_texts(self):
-        """A function issue -> its text in the user's language (the same
-        text for the same issue, worded once)."""
-        texts = {}
-
-        def text_of(issue):
-            key = issue.key()
-            if key not in texts:
-                texts[key] = self._ppu_issue_text(issue)
-            return texts[key]
-
-        return text_of
-
-    def _ppu_issue_text(self, issue):
-        """The reason shown on a row for an issue of the core's checks."""
-        _ = self.env._
-        params = issue.params
-        code = issue.code
-        Subscription = self.env["sophos.ppu.subscription"]
-        if code == UNREADABLE:
-            return params.get("message") or False
-        if code == NO_SUBSCRIPTION:
-            return _(
-                "No subscription has End User Identifier %(identifier)s "
-                "or end customer %(customer)s.",
-                identifier=params["identifier"] or "-",
-                customer=params["customer"] or "-",
-            )
-        if code == OTHER_IDENTIFIER:
-            subscriptions = Subscription.browse(params["subscription_ids"]).sudo()
-            return _(
-                "End customer %(customer)s has a subscription under another End "
-                "User Identifier (%(subscriptions)s), not %(identifier)s: check "
-                "the identifier with the reseller, or pick the subscription by "
-                "hand.",
-                customer=subscriptions[:1].end_customer_id.display_name,
-                subscriptions=", ".join(
-                    f"{subscription.display_name}: {subscription.end_user_identifier}"
-                    for subscription in subscriptions
-                ),
-                identifier=params["identifier"] or "-",
-            )
-        if code == AMBIGUOUS:
-            return _(
-                "Several subscriptions match (%(subscriptions)s): pick "
-                "the right one.",
-                subscriptions=", ".join(
-                    Subscription.browse(params["subscription_ids"]).mapped(
-                        "display_name"
-                    )
-                ),
-            )
-        if code == OTHER_RESELLER:
-            return _(
-                "The file bills this row to %(named)s, but End User "
-                "Identifier %(identifier)s belongs to a subscription of "
-                "another reseller.",
-                named=self.env["res.partner"].browse(params["reseller_id"]).name,
-                identifier=params["identifier"] or "-",
-            )
-        if code == CLAIMED_IDENTIFIER:
-            named = Subscription.browse(params["subscription_id"]).sudo()
-            return _(
-                "End User Identifier %(identifier)s is on a subscription of "
-                "another reseller than %(reseller)s, whose subscription for end "
-                "customer %(customer)s has no identifier yet: pick the right "
-                "subscription by hand.",
-                identifier=params["identifier"] or "-",
-                reseller=named.partner_id.commercial_partner_id.display_name,
-                customer=named.end_customer_id.display_name,
-            )
-        if code == OUTSIDE_PERIOD:
-            return _(
-                "Service dates %(start)s–%(end)s are outside the billing "
-                "month %(period)s.",
-                start=params["start"],
-                end=params["end"],
-                period=self._ppu_period_label(),
-            )
-        if code == CLOSED_SUBSCRIPTION:
-            return _(
-                "Subscription %(subscription)s is closed.",
-                subscription=Subscription.browse(
-                    params["subscription_id"]
-                ).display_name,
-            )
-        if code == NO_RULE:
-            subscription = Subscription.browse(params["subscription_id"])
-            return _(
-                "Pricelist %(pricelist)s has no rule for %(product)s.",
-                pricelist=subscription.pricelist_id.name,
-                product=subscription.product_id.name,
-            )
-        if code == ZERO_QUANTITY:
-            return _("Zero quantity: not invoiced.")
-        if code == CREDITS_BILLED:
-            billed = self.env["sophos.ppu.import.line"].sudo().browse(params["row_id"])
-            return _(
-                "Credits row %(row)s of import %(batch)s (%(invoice)s) at the "
-                "price it was billed at.",
-                row=billed.row_number,
-                batch=billed.import_id.name,
-                invoice=billed.invoice_id.display_name or "-",
-            )
-        if code == CORRECTS_UNBILLED:
-            return _(
-                "No billed consumption stands behind this correction: priced by "
-                "the current pricelist rule."
-            )
-        if code == ALREADY_BILLED:
-            return _(
-                "Already billed by import %(batch)s.",
-                batch=self.browse(params["batch_id"]).name,
-            )
-        if code == REPEATS_ROW:
-            return _(
-                "Repeats row %(row)s exactly: confirm it if Sophos "
-                "bills this consumption twice.",
-                row=params["row"],
-            )
-        if code == SAME_CONSUMPTION:
-            return _("Same consumption as row %(row)s of this file.", row=params["row"])
-        if code == SEVERAL_IDENTIFIERS:
-            return _(
-                "End customer %(customer)s appears with several End User "
-                "Identifiers: pick the subscription by hand.",
-                customer=params["customer"],
-            )
-        if code == IDENTIFIER_ELSEWHERE:
-            return _(
-                "End User Identifier %(identifier)s belongs to a subscription "
-                "of another reseller.",
-                identifier=params["identifier"],
-            )
-        raise ValueError(f"unknown issue {code}")
