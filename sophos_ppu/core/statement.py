@@ -166,97 +166,121 @@ def statement_xlsx(
     given, then the overall total per currency (``total_label``). Totals are
     written as values: the workbook holds no formula.
     """
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
+    sheet = _StatementSheet(columns, rows, sheet_title)
+    sheet.write_rows(rows)
+    if rows:
+        sheet.write_totals(
+            rows, group_key, group_total_label or total_label, total_label
+        )
+    return sheet.finish()
 
-    bold = Font(bold=True)
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = re.sub(r"[\[\]:*?/\\]", "-", sheet_title)[:31]
-    keys = [column.key for column in columns]
-    amount_index = next(
-        (i for i, column in enumerate(columns) if column.kind == AMOUNT), None
-    )
-    fractional = any(
-        not float(row[column.key]).is_integer()
-        for row in rows
-        for column in columns
-        if column.kind == QUANTITY and row.get(column.key) is not None
-    )
-    widths = [len(column.label) + 3 for column in columns]  # room for the filter
 
-    def write(values, money=None, font=None):
-        sheet.append(
+class _StatementSheet:
+    """One statement sheet being written: formats by column kind, widths."""
+
+    def __init__(self, columns, rows, title):
+        from openpyxl import Workbook
+        from openpyxl.styles import Font
+
+        self.columns = columns
+        self.keys = [column.key for column in columns]
+        self.bold = Font(bold=True)
+        self.workbook = Workbook()
+        self.sheet = self.workbook.active
+        self.sheet.title = re.sub(r"[\[\]:*?/\\]", "-", title)[:31]
+        self.fractional = any(
+            not float(row[column.key]).is_integer()
+            for row in rows
+            for column in columns
+            if column.kind == QUANTITY and row.get(column.key) is not None
+        )
+        self.widths = [len(column.label) + 3 for column in columns]  # the filter
+
+    def write(self, values, money=None, font=None):
+        """Append one row, each cell formatted as its column's kind says."""
+        self.sheet.append(
             [
                 neutralise_cell(value) if isinstance(value, str) else value
                 for value in values
             ]
         )
-        row_index = sheet.max_row
-        for index, column in enumerate(columns):
-            cell = sheet.cell(row=row_index, column=index + 1)
+        row_index = self.sheet.max_row
+        for index, column in enumerate(self.columns):
+            cell = self.sheet.cell(row=row_index, column=index + 1)
             if font:
                 cell.font = font
             if cell.value is None:
                 continue
-            widths[index] = max(widths[index], _width(cell.value))
-            if column.kind == DATE:
-                cell.number_format = DATE_FORMAT
-            elif column.kind == QUANTITY:
-                cell.number_format = "#,##0.00##" if fractional else "#,##0"
-            elif column.kind == PRICE and money:
-                cell.number_format = money.number_format(extra_digits=2)
-            elif column.kind == AMOUNT and money:
-                cell.number_format = money.number_format()
+            self.widths[index] = max(self.widths[index], _width(cell.value))
+            number_format = self._number_format(column.kind, money)
+            if number_format:
+                cell.number_format = number_format
 
-    write([column.label for column in columns], font=bold)
-    for cell in sheet[1]:
-        cell.alignment = Alignment(vertical="center")
-    for row in rows:
-        write(
-            [
-                float(row[key]) if isinstance(row[key], Decimal) else row[key]
-                for key in keys
-            ],
-            money=row["currency"],
-        )
-    last_row = sheet.max_row
-    last_column = get_column_letter(len(columns))
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = f"A1:{last_column}{last_row}"
-    sheet.print_title_rows = "1:1"
+    def _number_format(self, kind, money):
+        if kind == DATE:
+            return DATE_FORMAT
+        if kind == QUANTITY:
+            return "#,##0.00##" if self.fractional else "#,##0"
+        if kind == PRICE and money:
+            return money.number_format(extra_digits=2)
+        if kind == AMOUNT and money:
+            return money.number_format()
+        return None
 
-    by_group, totals = group_totals(rows, group_key)
-    currency_index = next(
-        (i for i, column in enumerate(columns) if column.key == "currency_code"), None
-    )
+    def write_rows(self, rows):
+        """The bold header, frozen and filtered over the rows below it."""
+        from openpyxl.styles import Alignment
+        from openpyxl.utils import get_column_letter
 
-    def write_total(label, money, amount, group=None):
-        values = [None] * len(columns)
-        values[0] = label  # the first column
-        if group is not None and group_key in keys:
-            values[keys.index(group_key)] = group
-        if amount_index is not None:
-            values[amount_index] = float(amount)
-        if currency_index is not None:
-            values[currency_index] = money.code
-        write(values, money=money, font=bold)
+        self.write([column.label for column in self.columns], font=self.bold)
+        for cell in self.sheet[1]:
+            cell.alignment = Alignment(vertical="center")
+        for row in rows:
+            self.write(
+                [
+                    float(row[key]) if isinstance(row[key], Decimal) else row[key]
+                    for key in self.keys
+                ],
+                money=row["currency"],
+            )
+        last_column = get_column_letter(len(self.columns))
+        self.sheet.freeze_panes = "A2"
+        self.sheet.auto_filter.ref = f"A1:{last_column}{self.sheet.max_row}"
+        self.sheet.print_title_rows = "1:1"
 
-    if rows:
-        sheet.append([])
+    def write_totals(self, rows, group_key, group_total_label, total_label):
+        """After a blank row: the totals per group and currency, then per
+        currency."""
+        by_group, totals = group_totals(rows, group_key)
+        self.sheet.append([])
         for group, money, amount in by_group:
-            write_total(group_total_label or total_label, money, amount, group)
+            self._write_total(group_total_label, money, amount, group_key, group)
         for money, amount in totals:
-            write_total(total_label, money, amount)
+            self._write_total(total_label, money, amount)
 
-    for index, width in enumerate(widths):
-        sheet.column_dimensions[get_column_letter(index + 1)].width = min(
-            max(width + 2, MIN_WIDTH), MAX_WIDTH
-        )
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    def _write_total(self, label, money, amount, group_key=None, group=None):
+        values = dict.fromkeys(self.keys)
+        values[self.keys[0]] = label
+        if group_key in values:
+            values[group_key] = group
+        for column in self.columns:
+            if column.kind == AMOUNT:
+                values[column.key] = float(amount)
+                break
+        if "currency_code" in values:
+            values["currency_code"] = money.code
+        self.write(list(values.values()), money=money, font=self.bold)
+
+    def finish(self) -> bytes:
+        from openpyxl.utils import get_column_letter
+
+        for index, width in enumerate(self.widths):
+            self.sheet.column_dimensions[get_column_letter(index + 1)].width = min(
+                max(width + 2, MIN_WIDTH), MAX_WIDTH
+            )
+        buffer = io.BytesIO()
+        self.workbook.save(buffer)
+        return buffer.getvalue()
 
 
 def previous_months(latest, count):
