@@ -11,7 +11,6 @@ status, output, seconds and peak RSS.
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import signal
@@ -24,6 +23,17 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from sophos_ppu.core import xlsx_parts
+from sophos_ppu.core.xlsx_parts import (
+    MAIN,
+    SHEET_END,
+    SHEET_START,
+    inline,
+    num,
+    workbook_parts,
+    zip_bytes,
+)
+
 REPO = Path(__file__).resolve().parents[1]
 
 HEADER = [
@@ -35,38 +45,6 @@ HEADER = [
     "Unit MSRP",
     "Unit Price",
 ]
-CONTENT_TYPES = """<?xml version="1.0" encoding="UTF-8"?>
-<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">
-<Default Extension="rels"
- ContentType="application/vnd.openxmlformats-package.relationships+xml"/>
-<Default Extension="xml" ContentType="application/xml"/>
-<Override PartName="/xl/workbook.xml"
- ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>
-</Types>"""
-ROOT_RELS = """<?xml version="1.0" encoding="UTF-8"?>
-<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">
-<Relationship Id="rId1"
- Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
- Target="xl/workbook.xml"/>
-</Relationships>"""
-MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-SHEET_START = (
-    f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{MAIN}"><sheetData>'
-)
-SHEET_END = "</sheetData></worksheet>"
-
-
-def inline(ref: str, text: str) -> str:
-    return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
-
-
-def num(ref: str, value) -> str:
-    return f'<c r="{ref}"><v>{value}</v></c>'
-
-
-def error(ref: str, code: str) -> str:
-    return f'<c r="{ref}" t="e"><f>1/0</f><v>{code}</v></c>'
 
 
 def header_row(row: int = 1) -> str:
@@ -96,54 +74,7 @@ def data_row(row: int, end_user="EU-1", msrp="4.5", price="3.6", attrs="") -> st
 
 
 def sheet_xml(rows_xml: str, header: bool = True) -> str:
-    return SHEET_START + (header_row() if header else "") + rows_xml + SHEET_END
-
-
-def workbook_parts(sheets, shared_strings=None) -> dict[str, str | bytes]:
-    """The parts of a workbook; ``sheets`` are (name, state, sheet XML)."""
-    entries, rels = [], []
-    parts: dict[str, str | bytes] = {
-        "[Content_Types].xml": CONTENT_TYPES,
-        "_rels/.rels": ROOT_RELS,
-    }
-    for number, (name, state, xml) in enumerate(sheets, start=1):
-        state_attr = f' state="{state}"' if state != "visible" else ""
-        entries.append(
-            f'<sheet name="{name}" sheetId="{number}"{state_attr} r:id="rId{number}"/>'
-        )
-        rels.append(
-            f'<Relationship Id="rId{number}" Type="{RELS}/worksheet" '
-            f'Target="worksheets/sheet{number}.xml"/>'
-        )
-        parts[f"xl/worksheets/sheet{number}.xml"] = xml
-    if shared_strings is not None:
-        rels.append(
-            f'<Relationship Id="rIdS" Type="{RELS}/sharedStrings" '
-            'Target="sharedStrings.xml"/>'
-        )
-        if isinstance(shared_strings, list):
-            items = "".join(f"<si><t>{s}</t></si>" for s in shared_strings)
-            shared_strings = f'<sst xmlns="{MAIN}">{items}</sst>'
-        parts["xl/sharedStrings.xml"] = shared_strings
-    parts["xl/workbook.xml"] = (
-        f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{MAIN}" '
-        f'xmlns:r="{RELS}"><sheets>{"".join(entries)}</sheets></workbook>'
-    )
-    parts["xl/_rels/workbook.xml.rels"] = (
-        '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="'
-        'http://schemas.openxmlformats.org/package/2006/relationships">'
-        + "".join(rels)
-        + "</Relationships>"
-    )
-    return parts
-
-
-def zip_bytes(parts: dict) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, content in parts.items():
-            archive.writestr(name, content)
-    return buffer.getvalue()
+    return xlsx_parts.sheet_xml(rows_xml, header_row() if header else "")
 
 
 def xlsx_bytes(rows_xml: str = "", *, header=True, shared_strings=None, sheets=None):

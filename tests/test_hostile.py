@@ -11,17 +11,15 @@ import re
 import pytest
 from hostile import (
     data_row,
-    error,
-    inline,
-    num,
     ole2_bytes,
     run_checker,
     sheet_xml,
     write_sheet_bomb,
     write_string_bomb,
     xlsx_bytes,
-    zip_bytes,
 )
+
+from sophos_ppu.core.xlsx_parts import error, inline, num, zip_bytes
 
 GIB = 1 << 30
 RSS_CEILING_MB = 1024

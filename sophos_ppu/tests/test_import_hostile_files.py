@@ -2,63 +2,25 @@
 """Files no distributor sends by accident are refused by the wizard with a
 clear error; nothing is created and the server process goes on."""
 
-import io
-import zipfile
-
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
+from odoo.addons.sophos_ppu.core.xlsx_parts import (
+    inline,
+    sheet_xml,
+    workbook_parts,
+    zip_bytes,
+)
+
 from .common_import import HEADER, PpuImportCommon
-
-CONTENT_TYPES = """<?xml version="1.0" encoding="UTF-8"?>
-<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">
-<Default Extension="rels"
- ContentType="application/vnd.openxmlformats-package.relationships+xml"/>
-<Default Extension="xml" ContentType="application/xml"/>
-<Override PartName="/xl/workbook.xml"
- ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>
-<Override PartName="/xl/worksheets/sheet1.xml"
- ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>
-</Types>"""
-ROOT_RELS = """<?xml version="1.0" encoding="UTF-8"?>
-<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">
-<Relationship Id="rId1"
- Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
- Target="xl/workbook.xml"/>
-</Relationships>"""
-WORKBOOK = """<?xml version="1.0" encoding="UTF-8"?>
-<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"
- xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">
-<sheets><sheet name="Usage" sheetId="1" r:id="rId1"/></sheets></workbook>"""
-WORKBOOK_RELS = """<?xml version="1.0" encoding="UTF-8"?>
-<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">
-<Relationship Id="rId1"
- Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
- Target="worksheets/sheet1.xml"/>
-</Relationships>"""
-
-
-def inline(ref, text):
-    return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
 
 
 def xlsx(rows_xml):
     """A hand-made workbook whose only sheet holds ``rows_xml``, the consumption
     header on row 1 before it."""
     header = "".join(inline(f"{chr(65 + i)}1", name) for i, name in enumerate(HEADER))
-    sheet = (
-        '<?xml version="1.0" encoding="UTF-8"?>'
-        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-        f'<sheetData><row r="1">{header}</row>{rows_xml}</sheetData></worksheet>'
-    )
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", CONTENT_TYPES)
-        archive.writestr("_rels/.rels", ROOT_RELS)
-        archive.writestr("xl/workbook.xml", WORKBOOK)
-        archive.writestr("xl/_rels/workbook.xml.rels", WORKBOOK_RELS)
-        archive.writestr("xl/worksheets/sheet1.xml", sheet)
-    return buffer.getvalue()
+    sheet = sheet_xml(rows_xml, f'<row r="1">{header}</row>')
+    return zip_bytes(workbook_parts([("Usage", "visible", sheet)]))
 
 
 @tagged("post_install", "-at_install")
