@@ -20,7 +20,12 @@ setup(
     description="Sophos pay-per-use consumption file reader and checker",
     license="LGPL-3.0-or-later",
     python_requires=">=3.10",
-    packages=["sophos_ppu", "sophos_ppu.core"],
+    packages=[
+        "sophos_ppu",
+        "sophos_ppu.core",
+        "sophos_ppu.core.formats",
+        "sophos_ppu.core.formats.xlsx",
+    ],
     install_requires=REQUIREMENTS,
     entry_points={
         "console_scripts": ["sophos-ppu-check = sophos_ppu.core.cli:main"],

@@ -25,8 +25,8 @@ from sophos_ppu.core import (
     RowIssue,
     read_consumption_file,
 )
+from sophos_ppu.core.formats.xls import ole2_stream_names
 from sophos_ppu.core.limits import EXCEL_MAX_ROWS
-from sophos_ppu.core.preflight import ole2_stream_names
 
 
 def refused(data, name="usage.xlsx", **kwargs) -> str:
@@ -278,7 +278,7 @@ def test_truncated_and_damaged_workbooks():
 
 
 def test_reader_panics_and_memory_errors_become_file_errors(monkeypatch):
-    from sophos_ppu.core import sources
+    from sophos_ppu.core import formats
 
     class PanicException(BaseException):
         pass
@@ -287,7 +287,7 @@ def test_reader_panics_and_memory_errors_become_file_errors(monkeypatch):
         raise PanicException("called `Option::unwrap()` on a `None` value")
         yield  # pragma: no cover
 
-    monkeypatch.setattr(sources, "_xlsx_grids", panic)
+    monkeypatch.setattr(formats, "xlsx_grids", panic)
     message = refused(xlsx_bytes(data_row(2)))
     assert "the workbook is damaged" in message
 
@@ -295,14 +295,14 @@ def test_reader_panics_and_memory_errors_become_file_errors(monkeypatch):
         raise MemoryError
         yield  # pragma: no cover
 
-    monkeypatch.setattr(sources, "_xlsx_grids", out_of_memory)
+    monkeypatch.setattr(formats, "xlsx_grids", out_of_memory)
     assert "more memory" in refused(xlsx_bytes(data_row(2)))
 
     def interrupted(data, limits):
         raise KeyboardInterrupt
         yield  # pragma: no cover
 
-    monkeypatch.setattr(sources, "_xlsx_grids", interrupted)
+    monkeypatch.setattr(formats, "xlsx_grids", interrupted)
     with pytest.raises(KeyboardInterrupt):
         read_consumption_file(xlsx_bytes(data_row(2)), "u.xlsx")
 

@@ -19,17 +19,27 @@ import openpyxl
 import pandas as pd
 import pytest
 from conftest import SOPHOS_HEADER, SOPHOS_TITLE_ROWS, sophos_row
-from hostile import data_row, error, inline, num, sheet_xml, xlsx_bytes
+from hostile import (
+    data_row,
+    sheet_xml,
+    xlsx_bytes,
+)
 
 from sophos_ppu.core import (
     ConsumptionFileError,
     ConsumptionRow,
     Limits,
-    preflight,
+    formats,
     read_consumption_file,
-    sources,
 )
+from sophos_ppu.core.formats.grid import Grid, merge_factorized
+from sophos_ppu.core.formats.xlsx import parallel_read
+from sophos_ppu.core.formats.xlsx.chunk_zip import BuffersFile
+from sophos_ppu.core.formats.xlsx.package import inspect_xlsx
+from sophos_ppu.core.formats.xlsx.sheet_scan import scan_sheet
+from sophos_ppu.core.formats.xlsx.split import SheetSplitter
 from sophos_ppu.core.model import ROW_FIELDS, rows_from_columns
+from sophos_ppu.core.xlsx_parts import error, inline, num
 
 JAN_1, JAN_31 = dt.date(2025, 1, 1), dt.date(2025, 1, 31)
 
@@ -39,7 +49,7 @@ def chunked(monkeypatch):
     """read(path, **kw) -> (whole, in chunks, number of chunks read, or 0
     when the chunks' cells were not used and the sheet was read whole)."""
     calls, used = [], []
-    read_chunk, parallel_rows = sources._read_chunk, sources._parallel_rows
+    read_chunk, parallel_rows = parallel_read._read_chunk, parallel_read._parallel_rows
 
     def spy(package, info, chunk):
         calls.append(chunk.index)
@@ -50,17 +60,17 @@ def chunked(monkeypatch):
         used.append(grid is not None)
         return scan, grid
 
-    monkeypatch.setattr(sources, "_read_chunk", spy)
-    monkeypatch.setattr(sources, "_parallel_rows", spy_rows)
-    monkeypatch.setattr(sources, "SHARED_STRINGS_SHARE", 0)
-    monkeypatch.setattr(sources, "CHUNKS_PER_READER", 10_000)
+    monkeypatch.setattr(parallel_read, "_read_chunk", spy)
+    monkeypatch.setattr(parallel_read, "_parallel_rows", spy_rows)
+    monkeypatch.setattr(parallel_read, "SHARED_STRINGS_SHARE", 0)
+    monkeypatch.setattr(parallel_read, "CHUNKS_PER_READER", 10_000)
 
     def read(path, chunk_bytes=400, **kw):
-        monkeypatch.setattr(sources, "PARALLEL_READERS", 1)
+        monkeypatch.setattr(parallel_read, "PARALLEL_READERS", 1)
         whole = read_consumption_file(path, **kw)
         assert not calls
-        monkeypatch.setattr(sources, "PARALLEL_READERS", 2)
-        monkeypatch.setattr(sources, "MIN_CHUNK_BYTES", chunk_bytes)
+        monkeypatch.setattr(parallel_read, "PARALLEL_READERS", 2)
+        monkeypatch.setattr(parallel_read, "MIN_CHUNK_BYTES", chunk_bytes)
         parallel = read_consumption_file(path, **kw)
         count = len(calls) if used == [True] else 0
         calls.clear()
@@ -164,8 +174,8 @@ def test_rows_without_values_between_chunks_and_short_rows(chunked, tmp_path):
     assert len(whole.rows) == 118
     grids = []
     for readers in (1, 2):
-        sources.PARALLEL_READERS = readers  # (restored by the fixture)
-        grid = next(sources.iter_grids(path.read_bytes(), "xlsx", Limits()))
+        parallel_read.PARALLEL_READERS = readers  # (restored by the fixture)
+        grid = next(formats.iter_grids(path.read_bytes(), "xlsx", Limits()))
         grids.append([[(type(v), v) for v in c] for c in grid.columns])
         assert grid.row_numbers.tolist() == list(range(1, 152))
     assert grids[0] == grids[1]
@@ -259,13 +269,13 @@ def test_refused_sheets_are_refused_as_when_read_whole(
 ):
     path = tmp_path / "refused.xlsx"
     path.write_bytes(xlsx_bytes(body, shared_strings=["only"]))
-    monkeypatch.setattr(sources, "PARALLEL_READERS", 1)
+    monkeypatch.setattr(parallel_read, "PARALLEL_READERS", 1)
     with pytest.raises(ConsumptionFileError) as whole:
         read_consumption_file(path, limits=limits)
-    monkeypatch.setattr(sources, "PARALLEL_READERS", 2)
-    monkeypatch.setattr(sources, "MIN_CHUNK_BYTES", 300)
-    monkeypatch.setattr(sources, "SHARED_STRINGS_SHARE", 0)
-    monkeypatch.setattr(sources, "CHUNKS_PER_READER", 10_000)
+    monkeypatch.setattr(parallel_read, "PARALLEL_READERS", 2)
+    monkeypatch.setattr(parallel_read, "MIN_CHUNK_BYTES", 300)
+    monkeypatch.setattr(parallel_read, "SHARED_STRINGS_SHARE", 0)
+    monkeypatch.setattr(parallel_read, "CHUNKS_PER_READER", 10_000)
     with pytest.raises(ConsumptionFileError) as parallel:
         read_consumption_file(path, limits=limits)
 
@@ -278,16 +288,16 @@ def test_sheet_with_a_wrong_checksum_fails_as_when_read_whole(monkeypatch, tmp_p
     crc = zipfile.ZipFile(io.BytesIO(data)).getinfo("xl/worksheets/sheet1.xml").CRC
     path = tmp_path / "checksum.xlsx"
     path.write_bytes(data.replace(crc.to_bytes(4, "little"), b"\0\0\0\0"))
-    read_chunk, calls = sources._read_chunk, []
+    read_chunk, calls = parallel_read._read_chunk, []
     monkeypatch.setattr(
-        sources, "_read_chunk", lambda *a: calls.append(a) or read_chunk(*a)
+        parallel_read, "_read_chunk", lambda *a: calls.append(a) or read_chunk(*a)
     )
-    monkeypatch.setattr(sources, "MIN_CHUNK_BYTES", 300)
-    monkeypatch.setattr(sources, "SHARED_STRINGS_SHARE", 0)
-    monkeypatch.setattr(sources, "CHUNKS_PER_READER", 10_000)
+    monkeypatch.setattr(parallel_read, "MIN_CHUNK_BYTES", 300)
+    monkeypatch.setattr(parallel_read, "SHARED_STRINGS_SHARE", 0)
+    monkeypatch.setattr(parallel_read, "CHUNKS_PER_READER", 10_000)
 
     for readers in (1, 2):
-        monkeypatch.setattr(sources, "PARALLEL_READERS", readers)
+        monkeypatch.setattr(parallel_read, "PARALLEL_READERS", readers)
         with pytest.raises(ConsumptionFileError, match="Invalid checksum"):
             read_consumption_file(path)
     assert calls  # the chunks were read, their result dropped
@@ -296,12 +306,12 @@ def test_sheet_with_a_wrong_checksum_fails_as_when_read_whole(monkeypatch, tmp_p
 def test_chunks_are_worksheets_of_whole_rows(tmp_path):
     body = "".join(data_row(r, f"EU-{r}") for r in range(2, 50))
     data = xlsx_bytes(body)
-    package = preflight.inspect_xlsx(data, Limits())
+    package = inspect_xlsx(data, Limits())
     sheet = package.visible_sheets[0]
     chunks = []
-    splitter = preflight.SheetSplitter(500, chunks.append)
+    splitter = SheetSplitter(500, chunks.append)
 
-    preflight.scan_sheet(package, sheet, splitter)
+    scan_sheet(package, sheet, splitter)
 
     assert splitter.complete and len(chunks) > 5
     xml = sheet_xml(body).encode()
@@ -317,7 +327,7 @@ def test_chunks_are_worksheets_of_whole_rows(tmp_path):
 def test_buffers_file_reads_as_the_joined_bytes():
     buffers = [b"abc", b"", memoryview(b"0123456789")[2:7], b"xy"]
     joined = b"abc23456xy"
-    stream = sources._BuffersFile(buffers)
+    stream = BuffersFile(buffers)
     assert [stream.read(n) for n in (2, 0, 3, 4, 100, 1)] == [
         b"ab",
         b"",
@@ -345,7 +355,7 @@ def test_merged_factorisations_are_the_column_s():
         for a, b in zip([0, *cuts], [*cuts, len(column)], strict=True)
     ]
 
-    codes, uniques = sources.merge_factorized(pieces)
+    codes, uniques = merge_factorized(pieces)
     expected_codes, expected_uniques = pd.factorize(column, use_na_sentinel=True)
 
     assert codes.tolist() == expected_codes.tolist()
@@ -363,7 +373,7 @@ def test_grid_factorises_from_any_row_like_pandas():
         known = {0: pd.factorize(part, use_na_sentinel=True)} if first >= 30 else {}
         blocks.append((first, count, known))
         first += count
-    grid = sources.Grid(columns, np.arange(1, 201), "xlsx", blocks=blocks)
+    grid = Grid(columns, np.arange(1, 201), "xlsx", blocks=blocks)
 
     for start in (0, 5, 20, 30, 33, 199, 200):
         codes, uniques = grid.factorize(0, start)

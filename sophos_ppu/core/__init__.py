@@ -10,7 +10,7 @@ database and reused by the offline checker (``sophos-ppu-check``)::
     summarize(result).to_dict()
 
 Files beyond :class:`Limits` or unsafe to read are refused before any
-reader library sees them (:mod:`.preflight`). Checking rows against
+reader library sees them (:mod:`.formats`). Checking rows against
 subscriptions (which subscription a row bills, why it cannot be billed,
 duplicates, End User Identifiers learnt) is :mod:`.checking`, on plain
 values.

@@ -44,6 +44,8 @@ from .columns import (
     map_columns,
     no_header_error,
 )
+from .formats import iter_grids
+from .formats.sniff import detect_format, load_bytes
 from .limits import DEFAULT_LIMITS, Limits, number
 from .model import (
     ROW_FIELDS,
@@ -53,7 +55,6 @@ from .model import (
     SkippedRow,
     rows_from_columns,
 )
-from .sources import detect_format, iter_grids, load_bytes
 from .values import (
     ERROR_STARTS,
     EXCEL_ERROR,
@@ -104,7 +105,7 @@ def read_consumption_file(source, filename=None, *, currency=None, limits=None):
     price columns when an API export carries several currencies. ``limits``
     (:class:`~.limits.Limits`, defaults when None) bounds what the file may
     hold. Raises :class:`ConsumptionFileError` when the file as a whole
-    cannot be used, or must not be read (see :mod:`.preflight`); bad cells
+    cannot be used, or must not be read (see :mod:`.formats`); bad cells
     become ``result.issues`` instead.
     """
     limits = limits or DEFAULT_LIMITS
