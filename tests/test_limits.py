@@ -11,12 +11,9 @@ from hostile import (
     bare,
     data_row,
     header_row,
-    inline,
     ole2_bytes,
     sheet_xml,
-    workbook_parts,
     xlsx_bytes,
-    zip_bytes,
 )
 
 from sophos_ppu.core import (
@@ -27,6 +24,7 @@ from sophos_ppu.core import (
 )
 from sophos_ppu.core.formats.xls import ole2_stream_names
 from sophos_ppu.core.limits import EXCEL_MAX_ROWS
+from sophos_ppu.core.xlsx_parts import inline, workbook_parts, zip_bytes
 
 
 def refused(data, name="usage.xlsx", **kwargs) -> str:
