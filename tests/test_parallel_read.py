@@ -393,12 +393,12 @@ def test_rows_from_columns_are_the_dataclass_s_rows():
         "product_description": ["X", "Y"],
         "quantity": [1, -2],
         "unit_msrp": [4, 5],
-        "unit_price": [3, 4],
+        "unit_cost": [3, 4],
         "end_customer_name": None,
         "sku": ["S", None],
-        "currency": ["EUR", "EUR"],
-        "partner_name": None,
-        "partner_identifier": None,
+        "file_currency": ["EUR", "EUR"],
+        "file_partner_name": None,
+        "file_partner_ref": None,
         "extra": [{"Country": "DE"}, {}],
     }
     assert tuple(f.name for f in fields(ConsumptionRow)) == ROW_FIELDS

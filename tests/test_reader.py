@@ -56,10 +56,10 @@ def test_reads_every_field_with_its_type(fmt, write_file):
     assert first.product_description == "Intercept X Advanced"
     assert first.quantity == Decimal("25")
     assert first.unit_msrp == Decimal("4.5")
-    assert first.unit_price == Decimal("3.6")
+    assert first.unit_cost == Decimal("3.6")
     assert first.end_customer_name == "Müller Bau AG"
     assert first.sku == "CIXA1CSAA"
-    assert first.currency == "EUR"
+    assert first.file_currency == "EUR"
     assert first.extra == {"Region": "EMEA"}
     assert second.row_number == 3
     assert second.unit_msrp == Decimal("12")
@@ -73,7 +73,7 @@ def test_excel_number_cells_become_exact_decimals(write_file):
         path = write_file(fmt, [HEADER, good(quantity=3, msrp=0.1, price=0.07)])
         row = read_consumption_file(path).rows[0]
         assert str(row.unit_msrp) == "0.1"
-        assert str(row.unit_price) == "0.07"
+        assert str(row.unit_cost) == "0.07"
         assert row.quantity == Decimal(3)
         assert row.cost_amount == Decimal("0.21")
 
@@ -88,8 +88,8 @@ def test_header_is_found_below_merged_title_rows(fmt, write_file):
     assert [r.row_number for r in result.rows] == [5, 6, 7, 8]
     first = result.rows[0]
     assert first.end_user_identifier == "1b2c3d4e-0001"
-    assert first.partner_identifier == "P-100200"
-    assert first.partner_name == "Acme IT Services GmbH"
+    assert first.file_partner_ref == "P-100200"
+    assert first.file_partner_name == "Acme IT Services GmbH"
     assert first.extra["Country"] == "DE"
     assert first.extra["Billable Quantity"] == "25"
     assert result.columns["quantity"] == "Total Quantity"
@@ -107,7 +107,7 @@ def test_columns_are_found_by_name_in_any_order_and_spelling(fmt, write_file):
     assert row.end_user_identifier == "EU-7"
     assert row.product_description == "Central Server"
     assert row.quantity == Decimal(4)
-    assert (row.unit_msrp, row.unit_price) == (Decimal("4.5"), Decimal("3.6"))
+    assert (row.unit_msrp, row.unit_cost) == (Decimal("4.5"), Decimal("3.6"))
     assert (row.start_date, row.end_date) == (JAN_1, JAN_31)
 
 
@@ -150,11 +150,11 @@ def test_partner_api_export_takes_currency_from_price_headers(fmt, write_file):
     assert row.end_customer_name == "Müller Bau AG"
     assert (row.start_date, row.end_date) == (JAN_1, JAN_31)
     assert row.sku == "CIXA1CSAA"
-    assert row.partner_identifier == "p-42"
-    assert (row.unit_msrp, row.unit_price) == (Decimal("4.5"), Decimal("3.6"))
-    assert row.currency == "EUR"
+    assert row.file_partner_ref == "p-42"
+    assert (row.unit_msrp, row.unit_cost) == (Decimal("4.5"), Decimal("3.6"))
+    assert row.file_currency == "EUR"
     assert result.price_currency == "EUR"
-    assert result.columns["unit_price"] == "unitPrice.EUR"
+    assert result.columns["unit_cost"] == "unitPrice.EUR"
     assert any("EUR" in note for note in result.notes)
 
 
@@ -169,7 +169,7 @@ def test_several_price_currencies_are_not_mixed(fmt, write_file):
 
     result = read_consumption_file(path, currency="usd")
     row = result.rows[0]
-    assert (row.unit_msrp, row.unit_price, row.currency) == (
+    assert (row.unit_msrp, row.unit_cost, row.file_currency) == (
         Decimal("5"),
         Decimal("4"),
         "USD",
@@ -263,13 +263,13 @@ def test_decimal_comma_amounts(fmt, write_file):
 
     assert result.issues == []
     first, second, third = result.rows
-    assert (first.quantity, first.unit_msrp, first.unit_price) == (
+    assert (first.quantity, first.unit_msrp, first.unit_cost) == (
         Decimal("1000"),
         Decimal("1234.56"),
         Decimal("1234.5"),
     )
-    assert (second.unit_msrp, second.unit_price) == (Decimal("4.50"), Decimal("0.875"))
-    assert (third.unit_msrp, third.unit_price) == (Decimal("1.250"), Decimal("1250"))
+    assert (second.unit_msrp, second.unit_cost) == (Decimal("4.50"), Decimal("0.875"))
+    assert (third.unit_msrp, third.unit_cost) == (Decimal("1.250"), Decimal("1250"))
 
 
 def test_thousands_separators_with_decimal_point(fmt, write_file):
@@ -281,12 +281,12 @@ def test_thousands_separators_with_decimal_point(fmt, write_file):
     result = read_consumption_file(write_file(fmt, rows))
 
     first, second = result.rows
-    assert (first.quantity, first.unit_msrp, first.unit_price) == (
+    assert (first.quantity, first.unit_msrp, first.unit_cost) == (
         Decimal("1000"),
         Decimal("1234.56"),
         Decimal("4.50"),
     )
-    assert (second.unit_msrp, second.unit_price) == (Decimal("1.250"), Decimal("1250"))
+    assert (second.unit_msrp, second.unit_cost) == (Decimal("1.250"), Decimal("1250"))
 
 
 def test_undecidable_separator_is_an_issue_not_a_guess(fmt, write_file):
@@ -313,19 +313,19 @@ def test_currency_symbols_codes_and_spaces_in_amounts(fmt, write_file):
 
     assert result.issues == []
     first, second = result.rows
-    assert (first.quantity, first.unit_msrp, first.unit_price) == (
+    assert (first.quantity, first.unit_msrp, first.unit_cost) == (
         Decimal("1000"),
         Decimal("4.50"),
         Decimal("3.60"),
     )
-    assert first.currency == "EUR"
+    assert first.file_currency == "EUR"
     assert (second.quantity, second.unit_msrp) == (Decimal("7"), Decimal("12.00"))
 
 
 def test_dollar_amounts(fmt, write_file):
     rows = [HEADER, good(msrp="$5.00", price="4.00 USD")]
     row = read_consumption_file(write_file(fmt, rows)).rows[0]
-    assert (row.unit_msrp, row.unit_price, row.currency) == (
+    assert (row.unit_msrp, row.unit_cost, row.file_currency) == (
         Decimal("5.00"),
         Decimal("4.00"),
         "USD",
@@ -550,7 +550,7 @@ def test_csv_with_semicolons_bom_and_decimal_commas(write_file):
     assert (result.delimiter, result.encoding) == (";", "utf-8-sig")
     assert result.columns["end_user_identifier"] == "End User Identifier"
     row = result.rows[0]
-    assert (row.unit_msrp, row.unit_price) == (Decimal("4.50"), Decimal("3.60"))
+    assert (row.unit_msrp, row.unit_cost) == (Decimal("4.50"), Decimal("3.60"))
     assert row.product_description == "Intercept X – Server"
 
 
@@ -610,7 +610,7 @@ def test_csv_excel_sep_line(tmp_path):
     )
     result = read_consumption_file(path)
     assert result.header_row_number == 2
-    assert result.rows[0].unit_price == Decimal("3.6")
+    assert result.rows[0].unit_cost == Decimal("3.6")
 
 
 def test_bytes_are_read_with_or_without_filename(fmt, write_file):
@@ -759,7 +759,7 @@ def test_two_currency_columns_that_disagree_make_an_issue(fmt, write_file):
     result = read_consumption_file(write_file(fmt, rows))
 
     assert [r.end_user_identifier for r in result.rows] == ["EU-1", "EU-3"]
-    assert [r.currency for r in result.rows] == ["EUR", "EUR"]
+    assert [r.file_currency for r in result.rows] == ["EUR", "EUR"]
     assert result.issues == [
         RowIssue(
             3,
@@ -776,7 +776,7 @@ def test_currency_columns_of_two_names_must_agree(write_file):
     rows = [header, [*good("EU-1"), "GBP", "GBP"], [*good("EU-2"), "GBP", "EUR"]]
     result = read_consumption_file(write_file("csv", rows))
 
-    assert [r.currency for r in result.rows] == ["GBP"]
+    assert [r.file_currency for r in result.rows] == ["GBP"]
     assert [str(issue) for issue in result.issues] == [
         "row 3, column 'Billing Currency': currency GBP in 'Billing Currency' "
         "(column H) does not match EUR in 'Currency' (column I) ('GBP')"

@@ -51,9 +51,9 @@ def read(result):
             row.end_date,
             row.quantity,
             row.unit_msrp,
-            row.unit_price,
-            row.currency,
-            row.partner_identifier,
+            row.unit_cost,
+            row.file_currency,
+            row.file_partner_ref,
         )
         for row in result.rows
     ]

@@ -8,11 +8,11 @@ live here, on plain values; the Odoo layer gathers the facts once per call
 file names, the consumption keys billed already, a pricer built on Odoo's
 pricelist engine) and turns each :class:`Issue` into its translated text.
 
-Rows are the dicts of an import line (``row_number``,
+Rows are dicts keyed by the row vocabulary (:mod:`.row`: ``row_number``,
 ``end_user_identifier``, ``end_customer_name``, ``start_date``,
-``end_date``, ``quantity``, ``consumption_key``, ``repeat_of_row``,
-``parse_error``, ``message``, ``subscription_id``, ``match_method``, and
-whatever the pricer reads).
+``end_date``, ``quantity``..., the import line's names) and by what the
+import line keeps of a row's checks (:data:`STATE_FIELDS`), plus whatever
+the pricer reads.
 
 The issue ladder, first match wins:
 
@@ -61,6 +61,16 @@ from typing import Any, NamedTuple
 
 from .billing import normalise_identifier, normalise_name
 
+#: What checking reads of a row beside its values: how it was read and
+#: keyed, and the match ops picked by hand.
+STATE_FIELDS = (
+    "consumption_key",
+    "repeat_of_row",
+    "parse_error",
+    "message",
+    "subscription_id",
+    "match_method",
+)
 # Subscription states and row states, as the Odoo models spell them.
 ACTIVE, CLOSED = "active", "closed"
 OK, ERROR, DUPLICATE = "ok", "error", "duplicate"

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, make_dataclass
 from datetime import date
 from decimal import Decimal
 from itertools import repeat
 
+from .row import FIELDS, RowField, consumption_source
 from .values import EXACT
 
 
@@ -30,40 +31,21 @@ class ConsumptionFileError(Exception):
         return self.message
 
 
-@dataclass(frozen=True, slots=True)
-class ConsumptionRow:
-    """One valid consumption line of the file."""
+class _RowMethods:
+    """What a ConsumptionRow computes from its fields."""
 
-    row_number: int
-    end_user_identifier: str
-    start_date: date
-    end_date: date
-    product_description: str
-    quantity: Decimal
-    unit_msrp: Decimal
-    unit_price: Decimal
-    end_customer_name: str | None = None
-    sku: str | None = None
-    currency: str | None = None
-    partner_name: str | None = None
-    partner_identifier: str | None = None
-    extra: dict[str, str] = field(default_factory=dict, hash=False)
+    __slots__ = ()
+
+    def __getitem__(self, name):
+        """A field by name, as an import line or a row of values gives it."""
+        return getattr(self, name)
 
     @property
     def consumption_key(self) -> tuple[str, str, date, date, Decimal]:
         """What the row is billed under once: the arguments of
-        :func:`~.billing.consumption_key`, (end user identifier, SKU or else
-        product description, start, end, quantity: a negative one makes the
-        row a correction). The caller adds what the file does not know
-        (company)."""
-        product = self.sku or self.product_description
-        return (
-            self.end_user_identifier,
-            product,
-            self.start_date,
-            self.end_date,
-            self.quantity,
-        )
+        :func:`~.billing.consumption_key` (:func:`~.row.consumption_source`).
+        The caller adds what the file does not know (company)."""
+        return consumption_source(self)
 
     @property
     def msrp_amount(self) -> Decimal:
@@ -72,9 +54,30 @@ class ConsumptionRow:
 
     @property
     def cost_amount(self) -> Decimal:
-        """Quantity x Unit Price, exact (see ``values.EXACT``)."""
-        return EXACT.multiply(self.quantity, self.unit_price)
+        """Quantity x unit cost (the file's Unit Price), exact."""
+        return EXACT.multiply(self.quantity, self.unit_cost)
 
+
+def _row_field(declared: RowField):
+    if declared.required:
+        return (declared.name, declared.python_type)
+    return (declared.name, declared.python_type | None, None)
+
+
+ConsumptionRow = make_dataclass(
+    "ConsumptionRow",
+    [
+        *map(_row_field, sorted(FIELDS, key=lambda f: not f.required)),
+        ("extra", dict[str, str], field(default_factory=dict, hash=False)),
+    ],
+    bases=(_RowMethods,),
+    frozen=True,
+    slots=True,
+)
+ConsumptionRow.__module__ = __name__
+ConsumptionRow.__doc__ = """One valid consumption line of the file: the fields
+declared in :mod:`.row` (their names are the import line's), then ``extra``,
+the cells of the file's other columns by header."""
 
 #: ConsumptionRow's fields, in order.
 ROW_FIELDS = tuple(f.name for f in fields(ConsumptionRow))

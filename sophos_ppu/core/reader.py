@@ -36,9 +36,7 @@ import numpy as np
 import pandas as pd
 
 from .columns import (
-    FIELDS,
-    FIELDS_BY_NAME,
-    REQUIRED,
+    choose_profile,
     column_letter,
     find_header_row,
     map_columns,
@@ -55,15 +53,23 @@ from .model import (
     SkippedRow,
     rows_from_columns,
 )
+from .parsing import Column, currency_codes, ordinals, parse_unique, usable
+from .row import (
+    AMOUNTS,
+    BY_NAME,
+    DATES,
+    END_BEFORE_START,
+    MISSING,
+    REQUIRED,
+    TEXTS,
+    problems,
+)
 from .values import (
-    ERROR_STARTS,
-    EXCEL_ERROR,
     Bad,
     cell_text,
     check_date_range,
     date_order_hint,
     decimal_separator_hint,
-    excel_error,
     is_blank,
     latest_date,
     parse_amount,
@@ -82,16 +88,8 @@ BLANK_ROW = "blank row"
 TOTALS_ROW = "totals row"
 FOOTER_LINE = "footer line"
 ISSUE_VALUE_CHARS = 200
-TEXT_FIELDS = (
-    "end_user_identifier",
-    "product_description",
-    "end_customer_name",
-    "sku",
-    "partner_name",
-    "partner_identifier",
-)
-AMOUNT_FIELDS = ("quantity", "unit_msrp", "unit_price")
-DATE_FIELDS = ("start_date", "end_date")
+#: What the reader says of a row's values that :func:`.problems` finds.
+PROBLEMS = {MISSING: EMPTY, END_BEFORE_START: "end date before start date"}
 _TOTALS_LABEL = re.compile(
     r"^(grand\s*|sub\s*)?(totals?|sum|summe|gesamt\w*|totaal|totale?)\b", re.I
 )
@@ -144,7 +142,9 @@ def _read(source, filename, currency, limits):
     del data
     header_number = int(grid.row_numbers[header_index])
     header_cells = grid.row(header_index)
-    column_map = map_columns(header_cells, header_number, currency)
+    column_map = map_columns(
+        header_cells, header_number, choose_profile(header_cells), currency
+    )
     normaliser = _Normaliser(grid, header_index + 1, column_map, limits)
     rows, issues, skipped, row_count = normaliser.run()
     issue_cells = normaliser.issue_cells
@@ -185,73 +185,6 @@ def _pick_sheet(grids):
     return best[0], best[1]
 
 
-def parse_unique(
-    values: np.ndarray, func, factorized=None, guard=None
-) -> tuple[np.ndarray, list]:
-    """(codes, results): ``func`` applied once per distinct value.
-
-    ``results[codes[i]]`` is the result for row i; code -1 (blank: None, NaN,
-    NaT) picks the last result, ``func(None)``. ``factorized`` is
-    ``pd.factorize(values)`` when already known. ``guard`` is (max_chars,
-    too_long): the checks every known column shares, a text past the cell
-    limit (``too_long``) and an Excel error, before ``func``.
-    """
-    codes, uniques = factorized or pd.factorize(values, use_na_sentinel=True)
-    if guard is None:
-        results = [func(value) for value in uniques]
-    else:
-        max_chars, too_long = guard
-        results = []
-        append = results.append
-        for value in uniques:
-            if value.__class__ is str:
-                if len(value) > max_chars:
-                    append(too_long)
-                    continue
-                if value[:1] in ERROR_STARTS and excel_error(value):
-                    append(EXCEL_ERROR)
-                    continue
-            append(func(value))
-    results.append(func(None))
-    return codes, results
-
-
-def object_table(results: list) -> np.ndarray:
-    table = np.empty(len(results), dtype=object)
-    for position, result in enumerate(results):
-        table[position] = result
-    return table
-
-
-class Column:
-    """Parsed values of a column, kept as :func:`parse_unique` gives them:
-    row i's value is ``column[i]`` (one result per distinct cell, spread
-    only over the rows that are taken)."""
-
-    __slots__ = ("table", "codes")
-
-    def __init__(self, results: list, codes: np.ndarray):
-        self.table = object_table(results)
-        self.codes = codes
-
-    def __getitem__(self, i):
-        return self.table[self.codes[i]]
-
-    def take(self, rows: np.ndarray) -> list:
-        """The values of ``rows`` (positions), in their order."""
-        return self.table[self.codes[rows]].tolist()
-
-    def flags(self, test) -> np.ndarray:
-        """``test(value)`` of every row, as booleans."""
-        return np.array([bool(test(r)) for r in self.table], dtype=bool)[self.codes]
-
-
-def usable(results: list, codes: np.ndarray) -> np.ndarray:
-    """Rows whose result is a value (neither blank nor Bad)."""
-    flags = [r is not None and not isinstance(r, Bad) for r in results]
-    return np.array(flags, dtype=bool)[codes]
-
-
 def resolve_currency(column_value, header_currency, msrp_currency, price_currency):
     """(row currency, [(field, reason)]).
 
@@ -261,19 +194,19 @@ def resolve_currency(column_value, header_currency, msrp_currency, price_currenc
     problems = []
     currency = None
     if isinstance(column_value, Bad):
-        problems.append(("currency", column_value.reason))
+        problems.append(("file_currency", column_value.reason))
     elif column_value:
         currency = column_value
         if header_currency and column_value != header_currency:
             problems.append(
                 (
-                    "currency",
+                    "file_currency",
                     f"currency {column_value} does not match the price columns "
                     f"({header_currency})",
                 )
             )
     currency = currency or header_currency
-    for name, found in (("unit_msrp", msrp_currency), ("unit_price", price_currency)):
+    for name, found in (("unit_msrp", msrp_currency), ("unit_cost", price_currency)):
         if found is None:
             continue
         if currency is None:
@@ -292,12 +225,6 @@ def _footer_text(value) -> bool:
         and not isinstance(parse_date(value), date)
         and isinstance(parse_amount(value), Bad)
     )
-
-
-def _currency_codes(column: Column) -> np.ndarray:
-    """The currency code of every row, "" where the cell holds none."""
-    codes = [r if isinstance(r, str) else "" for r in column.table]
-    return np.array(codes, dtype=object)[column.codes]
 
 
 def _decimal_separator(columns, delimiter):
@@ -319,13 +246,6 @@ def _date_order(columns):
     for values in columns:
         votes.update(filter(None, map(date_order_hint, pd.unique(values))))
     return "mdy" if votes["mdy"] and not votes["dmy"] else "dmy"
-
-
-def _ordinals(column: Column, rows: np.ndarray) -> np.ndarray:
-    """The day numbers of a date column's values at ``rows`` (which are
-    dates)."""
-    days = [r.toordinal() if isinstance(r, date) else 0 for r in column.table]
-    return np.array(days, dtype=np.int64)[column.codes[rows]]
 
 
 class _Normaliser:
@@ -460,7 +380,7 @@ class _Normaliser:
         values = self.values
         filled = [index for index, cells in self.raw.items() if not is_blank(cells[i])]
         first = self.raw[filled[0]][i]
-        if any(isinstance(values[name][i], date) for name in DATE_FIELDS):
+        if any(isinstance(values[name][i], date) for name in DATES):
             return None
         identifier = self.map.indexes["end_user_identifier"]
         if values["end_user_identifier"][i] is not None and filled[0] != identifier:
@@ -468,9 +388,9 @@ class _Normaliser:
         label = cell_text(first)
         if len(label) < 200 and _TOTALS_LABEL.match(label):
             return TOTALS_ROW
-        keys = ("end_user_identifier", *DATE_FIELDS)
+        keys = ("end_user_identifier", *DATES)
         if all(values[name][i] is None for name in keys) and any(
-            values[name][i] is not None for name in AMOUNT_FIELDS
+            values[name][i] is not None for name in AMOUNTS
         ):
             return TOTALS_ROW
         if len(filled) == 1 and _footer_text(first):
@@ -520,13 +440,13 @@ class _Normaliser:
             self.ok &= ~bad[codes]
 
     def _parse_columns(self) -> None:
-        for name in TEXT_FIELDS:  # the guard already tells Excel errors
+        for name in TEXTS:  # the guard already tells Excel errors
             if self.column(name) is not None:
-                self._parse(name, cell_text, FIELDS_BY_NAME[name].required)
+                self._parse(name, cell_text, BY_NAME[name].required)
         separator = _decimal_separator(
-            [self.column(name) for name in AMOUNT_FIELDS], self.delimiter
+            [self.column(name) for name in AMOUNTS], self.delimiter
         )
-        for name in AMOUNT_FIELDS:
+        for name in AMOUNTS:
             index = self.map.indexes[name]
             codes, results = parse_unique(
                 self.raw[index],
@@ -540,14 +460,14 @@ class _Normaliser:
             currencies = [r[1] if isinstance(r, tuple) else None for r in results]
             if any(currencies):
                 self.amount_currencies[name] = Column(currencies, codes)
-        order = _date_order([self.column(name) for name in DATE_FIELDS])
+        order = _date_order([self.column(name) for name in DATES])
         if order == "mdy":
             self.notes.append("Dates read month first (e.g. 01/31/2025).")
         latest = latest_date()
-        for name in DATE_FIELDS:
+        for name in DATES:
             self._parse(name, lambda v: check_date_range(parse_date(v, order), latest))
-        if self.column("currency") is not None:
-            self._parse("currency", parse_currency, required=False)
+        if self.column("file_currency") is not None:
+            self._parse("file_currency", parse_currency, required=False)
             self._compare_currencies()
         for index in self.map.extra_indexes:
             codes, uniques = self.factorized(index)
@@ -561,13 +481,13 @@ class _Normaliser:
         """Rows where another currency column names another currency than
         the Currency column lose ``ok``; a blank or unreadable cell on either
         side contradicts nothing."""
-        ours = _currency_codes(self.values["currency"])
-        for index in self.map.others.get("currency", ()):
+        ours = currency_codes(self.values["file_currency"])
+        for index in self.map.others.get("file_currency", ()):
             codes, results = parse_unique(
                 self.raw[index], parse_currency, self.factorized(index), self.guard
             )
             column = Column(results, codes)
-            theirs = _currency_codes(column)
+            theirs = currency_codes(column)
             differ = (ours != theirs) & (ours != "") & (theirs != "")
             if differ.any():
                 self.other_currencies[index] = (column, differ)
@@ -581,9 +501,9 @@ class _Normaliser:
         """
         header_currency = self.map.price_currency
         sources = (
-            self.values.get("currency"),
+            self.values.get("file_currency"),
             self.amount_currencies.get("unit_msrp"),
-            self.amount_currencies.get("unit_price"),
+            self.amount_currencies.get("unit_cost"),
         )
         if all(source is None for source in sources):
             return Column([header_currency], np.zeros(self.size, dtype=np.intp))
@@ -612,14 +532,14 @@ class _Normaliser:
         good = self.ok[keep]
         # the dates of ok rows are dates: end before start, by their ordinals
         candidates = keep[good]
-        good[good] = _ordinals(start, candidates) <= _ordinals(end, candidates)
+        good[good] = ordinals(start, candidates) <= ordinals(end, candidates)
         taken, rejected = keep[good], keep[~good]
         columns = {
             name: values[name].take(taken) if name in values else None
             for name in ROW_FIELDS
         }
         columns["row_number"] = np.asarray(self.numbers)[taken].tolist()
-        columns["currency"] = currencies.take(taken)
+        columns["file_currency"] = currencies.take(taken)
         columns["extra"] = self._extras(taken)
         rows = rows_from_columns(columns, len(taken))
         issues = []
@@ -682,35 +602,34 @@ class _Normaliser:
 
         if self.hidden[i]:
             found.append((-1, self._issue(i, 0, HIDDEN_ROW)))
-        for field in FIELDS:
-            if field.name not in self.values or field.name == "currency":
-                continue
-            value = self.values[field.name][i]
-            if value is None and field.required:
-                add(field.name, EMPTY)
-            elif isinstance(value, Bad):
-                add(field.name, value.reason)
-        start, end = self.values["start_date"][i], self.values["end_date"][i]
-        if isinstance(start, date) and isinstance(end, date) and end < start:
-            add("end_date", "end date before start date")
-        _, problems = resolve_currency(
-            self.values["currency"][i] if "currency" in self.values else None,
+        values = {
+            name: column[i]
+            for name, column in self.values.items()
+            if name != "file_currency"
+        }
+        for name, value in values.items():
+            if isinstance(value, Bad):
+                add(name, value.reason)
+        for name, problem in problems(values):
+            add(name, PROBLEMS[problem])
+        _, disagreements = resolve_currency(
+            self.values["file_currency"][i] if "file_currency" in self.values else None,
             self.map.price_currency,
             *(
                 self.amount_currencies[name][i]
                 if name in self.amount_currencies
                 else None
-                for name in ("unit_msrp", "unit_price")
+                for name in ("unit_msrp", "unit_cost")
             ),
         )
-        for name, reason in problems:
+        for name, reason in disagreements:
             add(name, reason)
         for index, (column, differ) in self.other_currencies.items():
             if differ[i]:
-                chosen = self.map.indexes["currency"]
+                chosen = self.map.indexes["file_currency"]
                 reason = (
                     f"currency {column[i]} in {self._where(index)} does not match "
-                    f"{self.values['currency'][i]} in {self._where(chosen)}"
+                    f"{self.values['file_currency'][i]} in {self._where(chosen)}"
                 )
                 found.append((index, self._issue(i, index, reason)))
         for index, long in self.long_extras.items():

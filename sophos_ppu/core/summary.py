@@ -133,11 +133,11 @@ def summarize(result: ConsumptionFileResult) -> Summary:
     end_users: dict[tuple[str, str | None], EndUserTotals] = {}
     periods, first_row_of_key, duplicates = set(), {}, []
     for row in result.rows:
-        totals.setdefault(row.currency, Totals(row.currency)).add(row)
-        key = (row.end_user_identifier, row.currency)
+        totals.setdefault(row.file_currency, Totals(row.file_currency)).add(row)
+        key = (row.end_user_identifier, row.file_currency)
         if key not in end_users:
             end_users[key] = EndUserTotals(
-                row.currency, end_user_identifier=row.end_user_identifier
+                row.file_currency, end_user_identifier=row.end_user_identifier
             )
         entry = end_users[key]
         entry.add(row)

@@ -10,6 +10,8 @@ from . import sale_order
 from . import sale_order_line
 from . import sophos_ppu_import
 from . import sophos_ppu_import_line
+from . import sophos_ppu_import_line_close
+from . import sophos_ppu_import_line_read
 from . import sophos_ppu_import_check
 from . import sophos_ppu_import_issue
 from . import sophos_ppu_import_invoice

@@ -23,11 +23,15 @@ from odoo.tools import format_amount, format_date
 
 from odoo.addons.sophos_ppu.core import Limits
 from odoo.addons.sophos_ppu.core.billing import summarize_billing
+from odoo.addons.sophos_ppu.core.row import LINE_REPORT
 
 from ..tools.billing_guard import refuse_untrusted, trusted
 
 # Rows in error listed in the ops summary (all are in the error report).
 SUMMARY_ERRORS = 10
+#: The error report's columns beside the row's own (``LINE_REPORT``): the
+#: check's verdict, after the end customer (columns D to F).
+REPORT_CHECK_COLUMNS = {4: "state", 5: "message", 6: "partner_id"}
 
 
 class SophosPpuImport(models.Model):
@@ -460,21 +464,8 @@ class SophosPpuImport(models.Model):
         read. Dates stay dates, empty cells stay empty."""
         lines = self.line_ids.filtered(lambda line: line.state != "ok")
         Line = self.env["sophos.ppu.import.line"]
-        columns = [
-            "row_number",
-            "end_user_identifier",
-            "end_customer_name",
-            "state",
-            "message",
-            "partner_id",
-            "product_description",
-            "start_date",
-            "end_date",
-            "quantity",
-            "unit_msrp",
-            "unit_cost",
-            "file_currency_id",
-        ]
+        by_column = {**LINE_REPORT, **REPORT_CHECK_COLUMNS}
+        columns = [by_column[column] for column in sorted(by_column)]
         labels = {
             name: description["string"]
             for name, description in Line.fields_get(

@@ -32,6 +32,7 @@ from odoo.addons.sophos_ppu.core.checking import (
     DUPLICATE,
     ERROR,
     OK,
+    STATE_FIELDS,
     Billed,
     Checker,
     SubscriptionFacts,
@@ -39,6 +40,7 @@ from odoo.addons.sophos_ppu.core.checking import (
     duplicate_keys,
     mark_duplicates,
 )
+from odoo.addons.sophos_ppu.core.row import LINE_FIELDS, consumption_source
 
 #: Fields of a line the checks compute.
 CHECK_FIELDS = (
@@ -55,29 +57,11 @@ CHECK_FIELDS = (
     "duplicate_import_id",
     "corrected_line_id",
 )
-#: Fields of a line the checks read.
-ROW_FIELDS = (
-    "row_number",
-    "end_user_identifier",
-    "end_customer_name",
-    "product_description",
-    "sku",
-    "start_date",
-    "end_date",
-    "quantity",
-    "unit_msrp",
-    "unit_cost",
-    "file_currency_id",
-    "consumption_key",
-    "repeat_of_row",
-    "file_partner_name",
-    "file_partner_ref",
-    "parse_error",
-    "subscription_id",
-    "match_method",
-    "message",
-    "billed",
-)
+#: Fields of a line the checks read: the row's values and what the line
+#: keeps of its checks.
+ROW_FIELDS = LINE_FIELDS + STATE_FIELDS
+#: A checked row: what the checks read and what they compute.
+CHECKED_FIELDS = tuple(dict.fromkeys(ROW_FIELDS + CHECK_FIELDS))
 #: Consumption keys or row ids looked up per query.
 KEY_BATCH = 5000
 #: What read() gives for an empty column, by field type (else False).
@@ -120,12 +104,12 @@ class SophosPpuImport(models.Model):
         return rows
 
     def _ppu_read_rows(self, lines):
-        """The ROW_FIELDS and CHECK_FIELDS of ``lines`` with their ``id``, as
+        """The CHECKED_FIELDS of ``lines`` with their ``id``, as
         ``read(load=None)`` gives them, in row order, in one query (the rows'
         access rules apply)."""
         Line = self.env["sophos.ppu.import.line"]
         query = Line._search([("id", "in", lines.ids)], order="row_number, id")
-        fnames = ["id", *dict.fromkeys(ROW_FIELDS + CHECK_FIELDS)]
+        fnames = ["id", *CHECKED_FIELDS]
         empty = [EMPTY_VALUES.get(Line._fields[fname].type, False) for fname in fnames]
         return [
             {
@@ -449,8 +433,14 @@ class SophosPpuImport(models.Model):
         The price, currency and reseller are those of the invoice line that
         billed it (an accountant may have changed the draft), else the
         row's."""
+
+        def corrected_key(row):
+            # Without its quantity, a correction's key is that of the
+            # consumption it corrects.
+            return consumption_key(*consumption_source(row)[:-1])
+
         keys = {
-            consumption_key(*self._ppu_source_of(row))
+            corrected_key(row)
             for row in rows
             if row.get("quantity", 0) < 0 and not row.get("parse_error")
         }
@@ -487,21 +477,9 @@ class SophosPpuImport(models.Model):
                 )
 
         def billed_of(row):
-            return billed.get(consumption_key(*self._ppu_source_of(row)))
+            return billed.get(corrected_key(row))
 
         return billed_of
-
-    @staticmethod
-    def _ppu_source_of(row):
-        """The arguments of ``consumption_key`` of the consumption a row of
-        values is about (its quantity left out: a correction's key without
-        its quantity is the key of the consumption it corrects)."""
-        return (
-            row["end_user_identifier"],
-            row.get("sku") or row["product_description"],
-            row["start_date"],
-            row["end_date"],
-        )
 
     def _ppu_subscription_domain(self):
         domain = [("company_id", "=", self.company_id.id)]

@@ -13,7 +13,7 @@ from odoo.tools import SQL, split_every
 from odoo.addons.sophos_ppu.core.billing import invoice_line_label
 
 from ..tools.billing_guard import trusted
-from .sophos_ppu_import_check import KEY_BATCH
+from .sophos_ppu_import_check import CHECKED_FIELDS, KEY_BATCH
 
 #: Invoices created per account.move create() call (bounds memory).
 MOVE_CREATE_BATCH = 20
@@ -24,21 +24,9 @@ MOVE_CREATE_BATCH = 20
 INVOICE_MAX_LINES = 2000
 #: Invoice lines per unit of invoicing (whole invoices, at least one).
 INVOICE_UNIT_LINES = 2000
-#: What invoicing reads of a checked row.
-INVOICE_ROW_FIELDS = [
-    "row_number",
-    "state",
-    "subscription_id",
-    "partner_id",
-    "currency_id",
-    "product_description",
-    "start_date",
-    "end_date",
-    "quantity",
-    "price_unit",
-    "price_subtotal",
-    "corrected_line_id",
-]
+#: What invoicing reads of a checked row: all of it, its values and its
+#: checks' results.
+INVOICE_ROW_FIELDS = list(CHECKED_FIELDS)
 
 
 class SophosPpuImport(models.Model):

@@ -34,6 +34,7 @@ from odoo.tools import SQL, split_every
 
 from odoo.addons.queue_job.delay import chain, group
 from odoo.addons.sophos_ppu.core import ConsumptionFileError, read_consumption_file
+from odoo.addons.sophos_ppu.core.row import LINE_DATES
 
 from ..tools.billing_guard import trusted
 
@@ -57,8 +58,6 @@ CONCURRENCY_ERRORS = (
     pg_errors.DeadlockDetected,
     pg_errors.LockNotAvailable,
 )
-#: Line fields the staged rows keep as dates.
-DATE_FIELDS = ("start_date", "end_date")
 
 
 @dataclass(frozen=True)
@@ -619,7 +618,7 @@ class SophosPpuImport(models.Model):
         if _staged_cache.get("key") != key:
             rows = json.loads(gzip.decompress(attachment.raw))
             for row in rows:
-                for name in DATE_FIELDS:
+                for name in LINE_DATES:
                     if row.get(name):
                         row[name] = date.fromisoformat(row[name])
             _staged_cache.clear()

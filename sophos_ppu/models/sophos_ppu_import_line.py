@@ -1,6 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 import json
-from collections import defaultdict
 
 from markupsafe import Markup, escape
 
@@ -12,7 +11,13 @@ from odoo.addons.sophos_ppu.core.billing import (
     consumption_key,
     normalise_identifier,
 )
-from odoo.addons.sophos_ppu.core.values import Bad, parse_amount, parse_date
+from odoo.addons.sophos_ppu.core.row import (
+    END_BEFORE_START,
+    FILE_FIELDS,
+    LINE_CORRECTABLE,
+    consumption_source,
+    problems,
+)
 
 from ..tools.billing_guard import is_trusted, refuse_untrusted, trusted
 from ..tools.bulk_insert import insert_like_create
@@ -20,36 +25,6 @@ from ..tools.bulk_insert import insert_like_create
 #: What ops may change on a row themselves: the subscription of a row that
 #: cannot be billed, then check again. Everything else is the checks' result.
 USER_WRITABLE = ("subscription_id",)
-#: What ops may correct on a row that could not be read, before checking again.
-CORRECTABLE = (
-    "end_user_identifier",
-    "end_customer_name",
-    "product_description",
-    "sku",
-    "start_date",
-    "end_date",
-    "quantity",
-    "unit_msrp",
-    "unit_cost",
-    "file_currency_id",
-)
-#: The line's text fields filled from the cells of a row that could not be
-#: read (the core's column names -> line fields).
-TEXT_COLUMNS = {
-    "end_user_identifier": "end_user_identifier",
-    "end_customer_name": "end_customer_name",
-    "partner_name": "file_partner_name",
-    "partner_identifier": "file_partner_ref",
-    "product_description": "product_description",
-    "sku": "sku",
-}
-#: The same for dates and amounts, kept when the cell reads as one.
-DATE_COLUMNS = {"start_date": "start_date", "end_date": "end_date"}
-AMOUNT_COLUMNS = {
-    "quantity": "quantity",
-    "unit_msrp": "unit_msrp",
-    "unit_price": "unit_cost",
-}
 #: Who sees what a row costs and earns: accountants and ops, never portal.
 COST_GROUPS = "account.group_account_invoice,sophos_ppu.group_ppu_operations"
 #: The core's issue codes (checking), as the rows store them.
@@ -270,76 +245,6 @@ class SophosPpuImportLine(models.Model):
     credited_invoice_id = fields.Many2one(
         related="corrected_line_id.invoice_id", string="Credits invoice"
     )
-    # The month close: what Sophos bills for the row and what it earns.
-    cost_subtotal = fields.Monetary(
-        string="Cost Subtotal",
-        currency_field="file_currency_id",
-        compute="_compute_cost",
-        store=True,
-        precompute=True,
-        groups=COST_GROUPS,
-        help="Quantity x the file's Unit Price: what Sophos bills for the row.",
-    )
-    cost_subtotal_company = fields.Monetary(
-        string="Cost (company currency)",
-        currency_field="company_currency_id",
-        compute="_compute_cost",
-        store=True,
-        precompute=True,
-        groups=COST_GROUPS,
-        help="The cost converted to the company currency at the rate of the "
-        "billing month's first day, as the billed subtotal is.",
-    )
-    margin_company = fields.Monetary(
-        string="Margin",
-        currency_field="company_currency_id",
-        compute="_compute_margin",
-        store=True,
-        precompute=True,
-        groups=COST_GROUPS,
-        help="Billed subtotal minus cost, in the company currency, on the "
-        "billable rows (the cost of the others is not billed: see Month close).",
-    )
-    margin_percent = fields.Float(
-        string="Margin %",
-        digits=(16, 2),
-        aggregator=None,
-        compute="_compute_margin",
-        store=True,
-        precompute=True,
-        groups=COST_GROUPS,
-    )
-    below_cost = fields.Boolean(
-        compute="_compute_margin",
-        store=True,
-        precompute=True,
-        groups=COST_GROUPS,
-        help="A billable consumption priced below what Sophos bills for it.",
-    )
-    # What the analysis adds up as billed: billed rows only, whatever the
-    # filter (rows in error, duplicates and cancelled imports bill nothing).
-    billed_quantity = fields.Float(
-        digits=False,
-        compute="_compute_billed_measures",
-        store=True,
-        precompute=True,
-    )
-    billed_subtotal_company = fields.Monetary(
-        string="Billed (company currency)",
-        currency_field="company_currency_id",
-        compute="_compute_billed_measures",
-        store=True,
-        precompute=True,
-    )
-    close_status = fields.Selection(
-        CLOSE_STATUSES,
-        string="Month close",
-        compute="_compute_close_status",
-        store=True,
-        precompute=True,
-        index=True,
-        help="Whether the row's cost is billed to a reseller, and if not why.",
-    )
     duplicate_import_id = fields.Many2one(
         "sophos.ppu.import",
         string="Billed by",
@@ -421,61 +326,6 @@ class SophosPpuImportLine(models.Model):
         for line in self:
             line.end_user_key = normalise_identifier(line.end_user_identifier) or False
 
-    @api.depends(
-        "quantity", "unit_cost", "file_currency_id", "company_id", "period_date"
-    )
-    def _compute_cost(self):
-        to_company = self._ppu_company_converter()
-        for line in self:
-            line.update(line._ppu_cost_values(line, to_company))
-
-    @api.depends("state", "quantity", "price_subtotal_company", "cost_subtotal_company")
-    def _compute_margin(self):
-        for line in self:
-            line.update(line._ppu_margin_values(line, line.company_id))
-
-    @api.depends("billed", "quantity", "price_subtotal_company")
-    def _compute_billed_measures(self):
-        for line in self:
-            line.billed_quantity = line.billed and line.quantity
-            line.billed_subtotal_company = line.billed and line.price_subtotal_company
-
-    @api.depends("billed", "state", "quantity", "issue")
-    def _compute_close_status(self):
-        for line in self:
-            line.close_status = month_close.close_status(
-                line.billed, line.state, line.quantity, line.issue
-            )
-
-    @api.model
-    def _ppu_cost_values(self, row, to_company):
-        """The cost fields of ``row`` (a line, or its values with records)."""
-        company = row["company_id"]
-        currency = row["file_currency_id"] or company.currency_id
-        cost = currency.round(row["quantity"] * row["unit_cost"])
-        return {
-            "cost_subtotal": cost,
-            "cost_subtotal_company": to_company(
-                cost, currency, company, row["period_date"]
-            ),
-        }
-
-    @api.model
-    def _ppu_margin_values(self, row, company):
-        """The margin fields of ``row`` (a line, or its values with its costs):
-        on billable rows only, the others earn nothing."""
-        if row["state"] != "ok":
-            return {"margin_company": 0.0, "margin_percent": 0.0, "below_cost": False}
-        currency = company.currency_id
-        billed, cost = row["price_subtotal_company"], row["cost_subtotal_company"]
-        margin = currency.round(billed - cost)
-        return {
-            "margin_company": margin,
-            "margin_percent": billed and round(100 * margin / billed, 2),
-            "below_cost": row["quantity"] > 0
-            and currency.compare_amounts(billed, cost) < 0,
-        }
-
     @api.model
     def _ppu_company_converter(self):
         """A function (amount, currency, company, day) -> the amount in the
@@ -520,23 +370,9 @@ class SophosPpuImportLine(models.Model):
                     batch.period_date,
                 ),
             )
-            row = dict(
-                vals,
-                company_id=company,
-                file_currency_id=Currency.browse(vals.get("file_currency_id")),
-                quantity=vals.get("quantity") or 0.0,
-                unit_cost=vals.get("unit_cost") or 0.0,
-            )
-            vals.update(self._ppu_cost_values(row, to_company))
-            vals.update(self._ppu_margin_values(dict(row, **vals), company))
-            vals.update(
-                end_user_key=normalise_identifier(vals.get("end_user_identifier"))
-                or False,
-                billed_quantity=0.0,
-                billed_subtotal_company=0.0,
-                close_status=month_close.close_status(
-                    False, vals["state"], row["quantity"], vals.get("issue")
-                ),
+            vals.update(self._ppu_close_values(vals, company, to_company))
+            vals["end_user_key"] = (
+                normalise_identifier(vals.get("end_user_identifier")) or False
             )
         return insert_like_create(self, vals_list)
 
@@ -553,7 +389,7 @@ class SophosPpuImportLine(models.Model):
 
     def write(self, vals):
         if not is_trusted():
-            if set(vals) & set(CORRECTABLE):
+            if set(vals) & set(LINE_CORRECTABLE):
                 return self._ppu_correct(vals)
             refuse_untrusted(self, vals, USER_WRITABLE)
             if "subscription_id" in vals:
@@ -562,7 +398,7 @@ class SophosPpuImportLine(models.Model):
 
     def _ppu_correct(self, vals):
         """Ops correct the values of rows that could not be read, then check."""
-        refuse_untrusted(self, vals, CORRECTABLE)
+        refuse_untrusted(self, vals, LINE_CORRECTABLE)
         self._ppu_check_correctable()
         with trusted():
             for line in self:
@@ -621,39 +457,12 @@ class SophosPpuImportLine(models.Model):
         )
 
     def _ppu_revalidate(self):
-        """Rows that could not be read, corrected by hand: those whose values
+        """Rows that could not be read, corrected by hand, checked again as
+        the reader checks a row (``core.row.problems``): those whose values
         are now complete and consistent become readable rows again, under
         their consumption key; the others say what is still missing."""
-        labels = {name: self._fields[name].string for name in CORRECTABLE}
-        for line in self.filtered("parse_error"):
-            pending = [
-                name for name in (line.correction_pending or "").split(",") if name
-            ]
-            if not line.corrected:
-                continue  # never corrected: the file's reasons stay
-            missing = [
-                labels.get(name, name)
-                for name in (
-                    "end_user_identifier",
-                    "product_description",
-                    "start_date",
-                    "end_date",
-                )
-                if not line[name]
-            ] + [labels.get(name, name) for name in pending if name != "*"]
-            if missing:
-                reason = self.env._(
-                    "Row %(row)s: %(fields)s missing.",
-                    row=line.row_number,
-                    fields=", ".join(missing),
-                )
-            elif line.end_date < line.start_date:
-                reason = self.env._(
-                    "Row %(row)s: the end date is before the start date.",
-                    row=line.row_number,
-                )
-            else:
-                reason = False
+        for line in self.filtered(lambda line: line.parse_error and line.corrected):
+            reason = line._ppu_correction_problem()
             if reason:
                 if line.message != reason:
                     line._ppu_write({"message": reason})
@@ -664,9 +473,31 @@ class SophosPpuImportLine(models.Model):
                     "message": False,
                     "corrected": False,
                     "correction_pending": False,
-                    "consumption_key": consumption_key(*line._ppu_source_row()),
+                    "consumption_key": consumption_key(*consumption_source(line)),
                 }
             )
+
+    def _ppu_correction_problem(self):
+        """What keeps a row corrected by hand from being read, in words (the
+        values the core finds missing, then the cells ops have not corrected
+        yet; else an end date before the start date), or False."""
+        self.ensure_one()
+        found = problems({f.name: self[f.line_name] for f in FILE_FIELDS})
+        pending = (self.correction_pending or "").split(",")
+        missing = [name for name, problem in found if problem != END_BEFORE_START]
+        missing += [name for name in pending if name and name != "*"]
+        if missing:
+            return self.env._(
+                "Row %(row)s: %(fields)s missing.",
+                row=self.row_number,
+                fields=", ".join(self._fields[name].string for name in missing),
+            )
+        if found:
+            return self.env._(
+                "Row %(row)s: the end date is before the start date.",
+                row=self.row_number,
+            )
+        return False
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_billed(self):
@@ -710,7 +541,7 @@ class SophosPpuImportLine(models.Model):
                         row=line.row_number,
                     )
                 )
-            base_key = consumption_key(*line._ppu_source_row())
+            base_key = consumption_key(*consumption_source(line))
             rank = len(
                 self.search(
                     [
@@ -721,7 +552,7 @@ class SophosPpuImportLine(models.Model):
                     ]
                 ).filtered(
                     lambda other, key=base_key: consumption_key(
-                        *other._ppu_source_row()
+                        *consumption_source(other)
                     )
                     == key
                 )
@@ -730,7 +561,7 @@ class SophosPpuImportLine(models.Model):
                 {
                     "repeat_confirmed": True,
                     "consumption_key": consumption_key(
-                        *line._ppu_source_row(), repeat=rank
+                        *consumption_source(line), repeat=rank
                     ),
                 }
             )
@@ -758,146 +589,3 @@ class SophosPpuImportLine(models.Model):
             for name, value in values.items()
             if value not in (None, "")
         }
-
-    def _ppu_source_row(self):
-        """The arguments of ``consumption_key`` for this row as read."""
-        self.ensure_one()
-        return (
-            self.end_user_identifier,
-            self.sku or self.product_description,
-            self.start_date,
-            self.end_date,
-            self.quantity,
-        )
-
-    @api.model
-    def _ppu_values_from_result(self, result, company):
-        """Line values (ROW_FIELDS) of every row of a read file, in file order:
-        valid rows with their parsed values, rows with issues as parse errors
-        whose message lists the issues."""
-        currencies = {
-            currency.name: currency.id
-            for currency in self.env["res.currency"]
-            .with_context(active_test=False)
-            .search([])
-        }
-        values = []
-        order = {header: i for i, header in enumerate(getattr(result, "headers", []))}
-        for row in result.rows:
-            currency_id = company.currency_id.id
-            message = False
-            if row.currency:
-                currency_id = currencies.get(row.currency.upper())
-                if not currency_id:
-                    message = self.env._(
-                        "Row %(row)s: unknown currency %(currency)s.",
-                        row=row.row_number,
-                        currency=row.currency,
-                    )
-            values.append(
-                {
-                    "row_number": row.row_number,
-                    "raw_values": json.dumps(
-                        _raw_row(row, result.columns, order),
-                        default=str,
-                        ensure_ascii=False,
-                    ),
-                    "end_user_identifier": row.end_user_identifier,
-                    "end_customer_name": row.end_customer_name,
-                    "file_partner_name": row.partner_name,
-                    "file_partner_ref": row.partner_identifier,
-                    "product_description": row.product_description,
-                    "sku": row.sku,
-                    "start_date": row.start_date,
-                    "end_date": row.end_date,
-                    "quantity": float(row.quantity),
-                    "unit_msrp": float(row.unit_msrp),
-                    "unit_cost": float(row.unit_price),
-                    "file_currency_id": currency_id or False,
-                    "consumption_key": consumption_key(*row.consumption_key),
-                    "repeat_of_row": result.repeats.get(row.row_number, 0),
-                    "parse_error": bool(message),
-                    "message": message,
-                    "subscription_id": False,
-                    "match_method": False,
-                }
-            )
-        issues = defaultdict(list)
-        for issue in result.issues:
-            issues[issue.row_number].append(issue)
-        issue_cells = getattr(result, "issue_cells", None) or {}
-        for row_number, row_issues in issues.items():
-            cells = issue_cells.get(row_number) or {
-                issue.column: issue.value for issue in row_issues
-            }
-            values.append(
-                {
-                    "row_number": row_number,
-                    "raw_values": json.dumps(cells, default=str, ensure_ascii=False),
-                    **_readable_cells(cells, result.columns),
-                    "correction_pending": _bad_fields(row_issues, result.columns),
-                    "parse_error": True,
-                    "message": "; ".join(str(issue) for issue in row_issues),
-                    "subscription_id": False,
-                    "match_method": False,
-                }
-            )
-        values.sort(key=lambda vals: vals["row_number"])
-        return values
-
-
-def _raw_row(row, columns, order):
-    """The row's values by the file's column names, as read (extra columns
-    included)."""
-    raw = {
-        columns.get(name, name): value
-        for name in (
-            "end_user_identifier",
-            "end_customer_name",
-            "partner_name",
-            "partner_identifier",
-            "product_description",
-            "sku",
-            "start_date",
-            "end_date",
-            "quantity",
-            "unit_msrp",
-            "unit_price",
-            "currency",
-        )
-        if (value := getattr(row, name)) is not None
-    }
-    raw.update(row.extra or {})
-    return dict(sorted(raw.items(), key=lambda item: order.get(item[0], len(order))))
-
-
-def _readable_cells(cells, columns):
-    """The line values that the cells of a row that could not be read still
-    give: its texts, and its dates and amounts that read as such."""
-    values = {}
-    for name, field_name in TEXT_COLUMNS.items():
-        text = cells.get(columns.get(name))
-        if text:
-            values[field_name] = text
-    for name, field_name in DATE_COLUMNS.items():
-        parsed = parse_date(cells.get(columns.get(name)))
-        if parsed and not isinstance(parsed, Bad):
-            values[field_name] = parsed
-    for name, field_name in AMOUNT_COLUMNS.items():
-        parsed = parse_amount(cells.get(columns.get(name)))
-        if parsed and not isinstance(parsed, Bad):
-            values[field_name] = float(parsed[0])
-    return values
-
-
-def _bad_fields(issues, columns):
-    """The line fields of the cells with issues, for ops to correct ("*" when
-    no cell of the row is one ops can correct)."""
-    by_header = {header: name for name, header in columns.items()}
-    line_fields = {**TEXT_COLUMNS, **DATE_COLUMNS, **AMOUNT_COLUMNS}
-    bad = {
-        line_fields.get(by_header.get(issue.column))
-        for issue in issues
-        if line_fields.get(by_header.get(issue.column)) in CORRECTABLE
-    }
-    return ",".join(sorted(bad)) or "*"
