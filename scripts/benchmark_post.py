@@ -38,33 +38,18 @@ who enqueued it, as queue_job's runner does; in the server, the channel
 (``--profile-step``: or of the first post or send run).
 """
 
-import argparse
 import base64
 import functools
 import resource
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from benchmark_import import (  # noqa: E402
-    DB_NAME,
-    PERIOD,
-    install,
-    open_registry,
-    peak_rss_mb,
-    perform_job,
-    setup_data,
-    write_file,
-)
-from odoo_suite import ADDON, DB_USER, Cluster, addons_path  # noqa: E402
-
-#: Batch states while the import works in the background.
-RUNNING = ("importing", "invoicing")
+from ppu_tools import work_dir
+from ppu_tools.bench import install_once, peak_rss_mb, perform_job, run_background
+from ppu_tools.cluster import Cluster
+from ppu_tools.month_data import DB_NAME, PERIOD, setup_data, write_file
+from ppu_tools.odoo_cli import open_registry
+from ppu_tools.options import month_parser
 
 
 def cpu_seconds(who):
@@ -101,46 +86,13 @@ class Step:
             )
 
 
-def update(odoo, cluster):
-    """Update the addon in a kept cluster's database (the code changed)."""
-    cmd = [
-        sys.executable, "-m", "odoo", f"--addons-path={addons_path(odoo)}",
-        f"--db_host={cluster.socket_dir}", f"--db_port={cluster.port}",
-        f"--db_user={DB_USER}", f"--database={DB_NAME}", "--stop-after-init",
-        "--log-level=warn", "-u", ADDON,
-    ]  # fmt: skip
-    subprocess.run(cmd, check=True)
-
-
-def settle(env, batch):
-    """Run the import's background work (its queue_job jobs, and its
-    scheduled actions if it has any) until ``batch`` has no background work
-    left (the import may do its work inline or in the background)."""
-    crons = env["ir.cron"].search([("model_id.model", "=", batch._name)])
-    Jobs = env["queue.job"].sudo()
-    for _run in range(100_000):
-        batch.invalidate_recordset(["state"])
-        if batch.state not in RUNNING:
-            return
-        for job in Jobs.search(
-            [("state", "=", "pending"), ("model_name", "=", batch._name)],
-            order="id",
-        ):
-            perform_job(env, job.uuid)
-            env.cr.commit()
-        for cron in crons:
-            cron.method_direct_trigger()
-            env.cr.commit()
-    sys.exit(f"{batch.name} is still {batch.state}")
-
-
-def make_drafts(env, work_dir, args):
+def make_drafts(env, directory, args):
     """A month of draft PPU invoices from a file of ``args.rows`` rows."""
     cr = env.cr
     if not env["sophos.ppu.subscription"].search_count([]):
         setup_data(env, args.resellers, args.customers)
         cr.commit()
-    file_path = work_dir / f"consumption-{args.rows}.xlsx"
+    file_path = directory / f"consumption-{args.rows}.xlsx"
     if not file_path.exists():
         write_file(file_path, args.rows, args.resellers, args.customers)
     started = time.perf_counter()
@@ -153,10 +105,10 @@ def make_drafts(env, work_dir, args):
     )
     batch = env["sophos.ppu.import"].browse(wizard.action_import()["res_id"])
     cr.commit()
-    settle(env, batch)
+    run_background(env, batch)
     batch.with_context(ppu_leave_errors=True).action_create_invoices()
     cr.commit()
-    settle(env, batch)
+    run_background(env, batch)
     if not batch.invoice_ids:
         sys.exit(f"no invoice was made: {batch.invoice_error or batch.state}")
     print(
@@ -252,61 +204,24 @@ def run(args):
     import odoo
     from odoo import SUPERUSER_ID, api
 
-    work_dir = Path(args.dir or tempfile.mkdtemp(prefix="ppu_post_"))
-    work_dir.mkdir(parents=True, exist_ok=True)
-    cluster = Cluster(work_dir)
-    cluster.start()
-    try:
-        marker = work_dir / "installed"
-        if not marker.exists():
-            print("installing sophos_ppu and base_import ...", flush=True)
-            install(odoo, cluster)
-            marker.touch()
-        elif args.update:
-            print("updating sophos_ppu ...", flush=True)
-            update(odoo, cluster)
-        registry = open_registry(odoo, cluster)
+    with (
+        work_dir(args.dir, "ppu_post_") as directory,
+        Cluster(directory) as cluster,
+    ):
+        install_once(odoo, cluster, args.update)
+        registry = open_registry(odoo, cluster, DB_NAME)
         spent = timed_queueing(registry["account.move"])
         with registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             if not drafts(env, 0):
-                make_drafts(env, work_dir, args)
+                make_drafts(env, directory, args)
                 cr.execute("ANALYZE")
             # As the accountant: an internal user with accounting rights.
             accountant = env.ref("base.user_admin")
             env = api.Environment(cr, accountant.id, {})
-            moves = drafts(env, args.invoices)
-            lines = env["account.move.line"].search_count(
-                [("move_id", "in", moves.ids), ("display_type", "=", "product")]
-            )
-            label = f"{len(moves)} invoices, {lines} lines"
-            env.invalidate_all()
-            with Step("Confirm Entries dialog", cr, label):
-                wizard = (
-                    env["validate.account.move"]
-                    .with_context(active_model="account.move", active_ids=moves.ids)
-                    .create({})
-                )
-                wizard.read(
-                    ["move_ids", "display_force_post", "is_entries"]
-                    + ["abnormal_date_partner_ids", "abnormal_amount_partner_ids"]
-                )
-            env.invalidate_all()
-            click = wizard.validate_move
-            if args.inline:
-                click = functools.partial(moves._post, soft=True)
             profile = dict.fromkeys(["click", "post", "send"])
             profile[args.profile_step] = args.profile
-            with Step("validate_move (the click)", cr, label):
-                profiled_call(click, env, profile["click"])
-            posted = moves.filtered(lambda move: move.state == "posted")
-            print(
-                f"  {len(posted)} posted, "
-                f"{len(moves.filtered('ppu_posting_data'))} queued for posting, "
-                f"{len(posted.filtered('sending_data'))} statements queued "
-                f"(in {spent['seconds']:.3f} s)",
-                flush=True,
-            )
+            time_click(env, args, spent, profile["click"])
             # As queue_job's runner runs them: each job as its own user.
             timed_jobs(
                 "post",
@@ -323,17 +238,45 @@ def run(args):
                 profile["send"],
             )
             cr.rollback()
-    finally:
-        cluster.stop()
-        if not args.dir:
-            shutil.rmtree(work_dir, ignore_errors=True)
+
+
+def time_click(env, args, spent, profile):
+    """The "Confirm Entries" dialog and its button on the drafts."""
+    cr = env.cr
+    moves = drafts(env, args.invoices)
+    lines = env["account.move.line"].search_count(
+        [("move_id", "in", moves.ids), ("display_type", "=", "product")]
+    )
+    label = f"{len(moves)} invoices, {lines} lines"
+    env.invalidate_all()
+    with Step("Confirm Entries dialog", cr, label):
+        wizard = (
+            env["validate.account.move"]
+            .with_context(active_model="account.move", active_ids=moves.ids)
+            .create({})
+        )
+        wizard.read(
+            ["move_ids", "display_force_post", "is_entries"]
+            + ["abnormal_date_partner_ids", "abnormal_amount_partner_ids"]
+        )
+    env.invalidate_all()
+    click = wizard.validate_move
+    if args.inline:
+        click = functools.partial(moves._post, soft=True)
+    with Step("validate_move (the click)", cr, label):
+        profiled_call(click, env, profile)
+    posted = moves.filtered(lambda move: move.state == "posted")
+    print(
+        f"  {len(posted)} posted, "
+        f"{len(moves.filtered('ppu_posting_data'))} queued for posting, "
+        f"{len(posted.filtered('sending_data'))} statements queued "
+        f"(in {spent['seconds']:.3f} s)",
+        flush=True,
+    )
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--resellers", type=int, default=500)
-    parser.add_argument("--customers", type=int, default=20, help="per reseller")
+    parser = month_parser(__doc__, rows=100_000)
     parser.add_argument("--invoices", type=int, default=0, help="only the first N")
     parser.add_argument(
         "--inline", action="store_true", help="post everything in the click"

@@ -29,36 +29,15 @@ import json
 import random
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from ppu_tools import REPO, work_dir
+
+from sophos_ppu.core.sample import SOPHOS_HEADER
+
 XLS_MAX_DATA_ROWS = 65535
-HEADER = [
-    "Partner ID",
-    "Start Date",
-    "End Date",
-    "Partner Name",
-    "Customer Name",
-    "Country",
-    "Region",
-    "End User Identifier",
-    "Billing Type",
-    "SKU",
-    "Currency",
-    "Order Reference",
-    "Licence Type",
-    "Product Family",
-    "Product Description",
-    "Term",
-    "Unit of Measure",
-    "Total Quantity",
-    "Billable Quantity",
-    "Unit MSRP",
-    "Discount",
-    "Unit Price",
-]
+HEADER = list(SOPHOS_HEADER)
 PRODUCTS = [
     (f"C{family}{tier}CSAA", f"{name} {tier_name}", msrp, round(msrp * 0.8, 4))
     for family, name, base in [
@@ -309,13 +288,18 @@ def main(argv=None) -> int:
         else:
             WRITERS[fmt](Path(path), int(rows))
         return 0
-    formats = args.formats.split(",")
+    with work_dir(args.dir, "sophos-ppu-bench-", args.keep) as directory:
+        print(f"Writing {args.rows} rows per format into {directory}")
+        files = write_files(directory, args)
+        print()
+        read_files(files, args.repeat)
+    return 0
 
-    directory = Path(args.dir or tempfile.mkdtemp(prefix="sophos-ppu-bench-"))
-    directory.mkdir(parents=True, exist_ok=True)
-    print(f"Writing {args.rows} rows per format into {directory}")
+
+def write_files(directory, args):
+    """Each format's file of ``args.rows`` rows (.xls capped)."""
     files = {}
-    for fmt in formats:
+    for fmt in args.formats.split(","):
         rows = args.rows
         if fmt == "xls" and rows > XLS_MAX_DATA_ROWS:
             print(
@@ -330,15 +314,18 @@ def main(argv=None) -> int:
         elapsed = time.perf_counter() - started
         print(f"  {fmt}: {rows} rows, {size:.1f} MiB, written in {elapsed:.1f} s")
         files[fmt] = path
+    return files
 
-    print()
-    print(f"Best of {args.repeat} reads per file:")
+
+def read_files(files, repeat):
+    """Read each file ``repeat`` times in a fresh process; print the best."""
+    print(f"Best of {repeat} reads per file:")
     print(
         f"{'format':<6} {'rows':>7} {'seconds':>8} {'rows/s':>8} {'CPU s':>6} "
         f"{'tracemalloc peak':>17} {'max RSS':>9} {'(RSS after imports)':>20}"
     )
     for fmt, path in files.items():
-        m = measure(path, max(args.repeat, 1))
+        m = measure(path, max(repeat, 1))
         print(
             f"{fmt:<6} {m['rows']:>7} {m['seconds']:>8.2f} "
             f"{m['rows'] / m['seconds']:>8.0f} {m['cpu']:>6.2f} "
@@ -347,11 +334,6 @@ def main(argv=None) -> int:
         )
         if m["issues"]:
             print(f"       ({m['issues']} issues: the generated file is wrong)")
-    if not (args.dir or args.keep):
-        for path in files.values():
-            path.unlink()
-        directory.rmdir()
-    return 0
 
 
 if __name__ == "__main__":

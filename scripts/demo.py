@@ -5,7 +5,7 @@ From the repository root, after ``make install`` (``make demo`` runs this)::
 
     python3 scripts/demo.py [--keep DIR] [--port 8069]
 
-Starts a throwaway PostgreSQL cluster (``odoo_suite.Cluster``), creates the
+Starts a throwaway PostgreSQL cluster (``ppu_tools.cluster``), creates the
 database ``sophos_ppu_demo`` with ``sophos_ppu`` and its demo data (three
 resellers with portal logins, a pricelist per billing rule, subscriptions
 from shop orders, one month invoiced and posted, last month's file waiting
@@ -22,32 +22,26 @@ run with the same DIR serves that database again without reinstalling
 
 import argparse
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.error
-import urllib.request
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from odoo_suite import (  # noqa: E402
-    ADDON,
-    DB_USER,
-    REPO,
+from ppu_tools import ADDON, REPO, work_dir
+from ppu_tools.cluster import Cluster
+from ppu_tools.odoo_cli import import_odoo, odoo_command, tail
+from ppu_tools.server import (
+    AFTER_CTRL_C,
+    HOST,
     SERVER_WIDE_MODULES,
-    Cluster,
-    addons_path,
-    pg_tool,
+    interrupt_on_signals,
     queue_job_channels,
+    stop,
+    wait_answer,
 )
 
 DB_NAME = "sophos_ppu_demo"
-HOST = "127.0.0.1"
 LOGINS = (
     ("admin", "admin", "administrator, PPU operations and accounting"),
     ("reseller1", "reseller1", "Northwind IT Services: 10 % off MSRP, USD"),
@@ -59,17 +53,12 @@ READY_PATHS = ("/web/login", "/shop")
 JOB_CAPACITY = 2
 
 
-def odoo_command(odoo, cluster, *args):
+def demo_command(odoo, cluster, *args):
     # The filestore lives beside the cluster: kept or removed with it.
-    return [
-        sys.executable, "-m", "odoo",
-        f"--addons-path={addons_path(odoo)}",
-        f"--data-dir={cluster.directory / 'data'}",
-        f"--db_host={cluster.socket_dir}", f"--db_port={cluster.port}",
-        f"--db_user={DB_USER}", f"--database={DB_NAME}",
-        f"--db-filter=^{DB_NAME}$", "--no-database-list",
-        *args,
-    ]  # fmt: skip
+    return odoo_command(
+        odoo, cluster, DB_NAME, f"--data-dir={cluster.directory / 'data'}",
+        "--no-database-list", *args,
+    )  # fmt: skip
 
 
 def install(odoo, cluster, log_file, port, update=False):
@@ -79,19 +68,11 @@ def install(odoo, cluster, log_file, port, update=False):
     ``web.base.url``): the e-mails the demo writes meanwhile link there."""
     what = "Updating" if update else "Installing"
     print(f"{what} {ADDON} with demo data in {DB_NAME} (log: {log_file}) ...")
-    cmd = odoo_command(
+    cmd = demo_command(
         odoo, cluster, "--update" if update else "--init", ADDON,
         "--stop-after-init", f"--logfile={log_file}", f"--http-port={port}",
     )  # fmt: skip
     return subprocess.run(cmd, cwd=REPO).returncode == 0
-
-
-def drop_database(cluster):
-    subprocess.run(
-        [pg_tool("dropdb"), "-h", str(cluster.socket_dir), "-p", str(cluster.port),
-         "-U", DB_USER, "--if-exists", DB_NAME],
-        check=False,
-    )  # fmt: skip
 
 
 def port_in_use(port):
@@ -99,35 +80,9 @@ def port_in_use(port):
         return sock.connect_ex((HOST, port)) == 0
 
 
-def status(url):
-    try:
-        with urllib.request.urlopen(url, timeout=30) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
-    except OSError:
-        return None
-
-
 def wait_ready(server, base_url):
     """Wait until every READY_PATHS answers 200; False if Odoo exited."""
-    pending = list(READY_PATHS)
-    while pending:
-        if server.poll() is not None:
-            return False
-        if status(base_url + pending[0]) == 200:
-            pending.pop(0)
-        else:
-            time.sleep(0.5)
-    return True
-
-
-def tail(path, lines=30):
-    try:
-        text = Path(path).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
-    return "\n".join(text.splitlines()[-lines:])
+    return all(wait_answer(server, base_url + path) for path in READY_PATHS)
 
 
 def banner(base_url, seconds, log_file):
@@ -136,19 +91,6 @@ def banner(base_url, seconds, log_file):
     for login, password, who in LOGINS:
         print(f"  {login:<10} / {password:<10} {who}")
     print(f"Odoo log: {log_file}. Ctrl-C stops Odoo.")
-
-
-def stop(server):
-    """Stop Odoo: a terminal's Ctrl-C has reached it already, a `kill` of
-    this script has not."""
-    for signal_to_send in (None, signal.SIGTERM, signal.SIGKILL):
-        if signal_to_send:
-            server.send_signal(signal_to_send)
-        try:
-            server.wait(timeout=10)
-            return
-        except subprocess.TimeoutExpired:
-            pass
 
 
 #: Where the demo's links lead (``web.base.url``) and where wkhtmltopdf
@@ -168,12 +110,11 @@ def set_urls(cluster, port):
     jobs print as soon as it serves. Odoo learns its address only when the
     administrator logs in; until then they led to port 8069 (a PDF printed
     meanwhile got no styles, and kept them)."""
-    subprocess.run(
-        [pg_tool("psql"), "-h", str(cluster.socket_dir), "-p", str(cluster.port),
-         "-U", DB_USER, "-d", DB_NAME, "-q", "-v", "ON_ERROR_STOP=1",
-         "-v", f"base_url=http://localhost:{port}",
-         "-v", f"report_url=http://{HOST}:{port}"],
-        input=SET_URLS, text=True, check=True, capture_output=True,
+    cluster.psql(
+        DB_NAME, "-q", "-v", "ON_ERROR_STOP=1",
+        "-v", f"base_url=http://localhost:{port}",
+        "-v", f"report_url=http://{HOST}:{port}",
+        input=SET_URLS, text=True, capture_output=True,
     )  # fmt: skip
 
 
@@ -186,7 +127,7 @@ def serve(odoo, cluster, port, log_file, started):
     env = dict(os.environ)
     env.setdefault("ODOO_QUEUE_JOB_CHANNELS", queue_job_channels(JOB_CAPACITY))
     server = subprocess.Popen(
-        odoo_command(
+        demo_command(
             odoo, cluster, f"--http-interface={HOST}", f"--http-port={port}",
             "--gevent-port=0", f"--load={SERVER_WIDE_MODULES}",
             f"--logfile={log_file}",
@@ -204,7 +145,9 @@ def serve(odoo, cluster, port, log_file, started):
     except KeyboardInterrupt:
         return 0
     finally:
-        stop(server)
+        # A terminal's Ctrl-C has reached Odoo already, a `kill` of this
+        # script has not.
+        stop(server, AFTER_CTRL_C)
 
 
 def main(argv=None):
@@ -218,47 +161,45 @@ def main(argv=None):
     )
     args = parser.parse_args(argv)
     started = time.monotonic()
-    try:
-        import odoo
-    except ImportError:
-        print("No demo: 'import odoo' fails for this Python (see 'make install').")
+    odoo = import_odoo(
+        "No demo: 'import odoo' fails for this Python (see 'make install')."
+    )
+    if odoo is None:
         return 1
     if port_in_use(args.port):
         print(f"Port {args.port} is in use: stop what listens there or use --port.")
         return 1
-    # Ctrl-C (even where a shell started this with SIGINT ignored) and `kill`
-    # stop the demo the same way; a terminal's Ctrl-C reaches Odoo too.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-
-    work_dir = Path(args.keep or tempfile.mkdtemp(prefix="sophos_ppu_demo_"))
-    work_dir.mkdir(parents=True, exist_ok=True)
-    cluster = Cluster(work_dir)
-    returncode = 1
-    try:
-        installed = cluster.start(DB_NAME)
-        if (not installed or args.update) and not install(
-            odoo, cluster, work_dir / "install.log", args.port, installed
-        ):
-            print(f"Installing failed:\n{tail(work_dir / 'install.log')}")
-            if not installed:  # never serve a half-installed database later
-                drop_database(cluster)
-            return 1
-        returncode = serve(odoo, cluster, args.port, work_dir / "odoo.log", started)
-    except KeyboardInterrupt:
-        returncode = 0
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # let the cleanup finish
+    # A terminal's Ctrl-C reaches Odoo too.
+    interrupt_on_signals()
+    with work_dir(args.keep, "sophos_ppu_demo_") as directory:
+        cluster = Cluster(directory)
         try:
-            cluster.stop()
-        except subprocess.CalledProcessError:
-            print(f"PostgreSQL did not stop cleanly: see {work_dir}/postgresql.log")
+            returncode = run(odoo, cluster, args, started)
+        except KeyboardInterrupt:
+            returncode = 0
+        finally:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # let the cleanup finish
+            cluster.shut_down()
         if args.keep:
-            print(f"Kept in {work_dir} (cluster stopped, database {DB_NAME}).")
-        else:
-            shutil.rmtree(work_dir, ignore_errors=True)
-            print("Demo stopped; its database is removed.")
+            print(f"Kept in {directory} (cluster stopped, database {DB_NAME}).")
+    if not args.keep:
+        print("Demo stopped; its database is removed.")
     return returncode
+
+
+def run(odoo, cluster, args, started):
+    """Install the demo database unless kept (update it with --update),
+    then serve it until Ctrl-C."""
+    directory = cluster.directory
+    installed = cluster.start(DB_NAME)
+    if (not installed or args.update) and not install(
+        odoo, cluster, directory / "install.log", args.port, installed
+    ):
+        print(f"Installing failed:\n{tail(directory / 'install.log')}")
+        if not installed:  # never serve a half-installed database later
+            cluster.drop_database(DB_NAME, check=False)
+        return 1
+    return serve(odoo, cluster, args.port, directory / "odoo.log", started)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ installed, as for ``scripts/odoo_suite.py``)::
 
     python3 scripts/export_pot.py [--reuse DIR] [--new-language CODE]
 
-1. starts a throwaway PostgreSQL cluster (``odoo_suite.Cluster``) and
+1. starts a throwaway PostgreSQL cluster (``ppu_tools.cluster``) and
    installs ``sophos_ppu`` without demo data in a fresh database;
 2. exports the module's terms with Odoo's own exporter
    (``python3 -m odoo --i18n-export=... --modules=sophos_ppu``) to
@@ -28,19 +28,11 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from odoo_suite import (  # noqa: E402
-    ADDON,
-    DB_USER,
-    REPO,
-    Cluster,
-    addons_path,
-    free_port,
-)
+from ppu_tools import ADDON, REPO, work_dir
+from ppu_tools.cluster import Cluster, free_port
+from ppu_tools.odoo_cli import import_odoo, odoo_command
 
 DB_NAME = "ppu_i18n"
 I18N_DIR = REPO / ADDON / "i18n"
@@ -58,17 +50,11 @@ PLURAL_FORMS = {
 }
 
 
-def odoo_command(odoo, cluster, *args):
-    return [
-        sys.executable, "-m", "odoo",
-        f"--addons-path={addons_path(odoo)}",
-        f"--db_host={cluster.socket_dir}", f"--db_port={cluster.port}",
-        f"--db_user={DB_USER}", f"--database={DB_NAME}",
-        f"--db-filter=^{DB_NAME}$",
-        f"--http-port={free_port()}", "--gevent-port=0",
-        "--without-demo=all", "--log-level=warn",
-        *args,
-    ]  # fmt: skip
+def i18n_command(odoo, cluster, *args):
+    return odoo_command(
+        odoo, cluster, DB_NAME, f"--http-port={free_port()}", "--gevent-port=0",
+        "--without-demo=all", "--log-level=warn", *args,
+    )  # fmt: skip
 
 
 def run(cmd, log_file):
@@ -83,21 +69,21 @@ def run(cmd, log_file):
         sys.exit(f"'{' '.join(cmd[:3])} ...' failed (status {proc.returncode}).")
 
 
-def export_pot(odoo, work_dir):
+def export_pot(odoo, directory):
     """Install (or update) the addon and export its template to POT_PATH."""
-    cluster = Cluster(work_dir)
+    cluster = Cluster(directory)
     installed = cluster.start(DB_NAME)
     try:
         step = "--update" if installed else "--init"
         print(f"{'Updating' if installed else 'Installing'} {ADDON} in {DB_NAME}...")
-        install = odoo_command(odoo, cluster, "--stop-after-init", step, ADDON)
-        run(install, work_dir / "install.log")
+        install = i18n_command(odoo, cluster, "--stop-after-init", step, ADDON)
+        run(install, directory / "install.log")
         print(f"Exporting the terms of {ADDON}...")
-        exported = work_dir / f"{ADDON}.pot"
-        export = odoo_command(
+        exported = directory / f"{ADDON}.pot"
+        export = i18n_command(
             odoo, cluster, f"--i18n-export={exported}", f"--modules={ADDON}"
         )
-        run(export, work_dir / "export.log")
+        run(export, directory / "export.log")
     finally:
         cluster.stop()
     I18N_DIR.mkdir(exist_ok=True)
@@ -167,19 +153,14 @@ def main(argv=None):
         help="start sophos_ppu/i18n/CODE.po from the template (repeatable)",
     )
     args = parser.parse_args(argv)
-    try:
-        import odoo
-    except ImportError:
-        print("No export: 'import odoo' fails for this Python (see 'make install').")
+    odoo = import_odoo(
+        "No export: 'import odoo' fails for this Python (see 'make install')."
+    )
+    if odoo is None:
         return 0
 
-    work_dir = Path(args.reuse or tempfile.mkdtemp(prefix="sophos_ppu_i18n_"))
-    work_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        export_pot(odoo, work_dir)
-    finally:
-        if not args.reuse:
-            shutil.rmtree(work_dir, ignore_errors=True)
+    with work_dir(args.reuse, "sophos_ppu_i18n_") as directory:
+        export_pot(odoo, directory)
     update_catalogues(args.new_language)
     return 0
 

@@ -19,14 +19,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import zipfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
+from ppu_tools import test_helper, work_dir
 
-import hostile  # noqa: E402
+hostile = test_helper("hostile")
 
 GIB = 1 << 30
 LIFT = ("--max-compression-ratio", "100000")
@@ -102,30 +100,31 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.code:
         hostile.REPO = args.code.resolve()
-    folder = Path(tempfile.mkdtemp(prefix="sophos-ppu-hostile-"))
-    print(f"Writing the hostile files into {folder}; checker from {hostile.REPO}")
-    cases = corpus(folder)
-    if args.only:
-        words = args.only.split(",")
-        cases = [c for c in cases if any(w in c[0] for w in words)]
-    print()
-    print(
-        f"{'case':<48} {'packed':>9} {'unpacks':>10} {'exit':>4} "
-        f"{'seconds':>7} {'peak RSS':>9}  message"
-    )
-    for name, path, extra in cases:
-        run = hostile.run_checker(path, *extra, timeout=args.timeout)
-        message = (run.err.strip().splitlines() or [""])[-1]
-        message = message.split(": ", 2)[-1][:90]
+    with work_dir(None, "sophos-ppu-hostile-", args.keep) as folder:
+        print(f"Writing the hostile files into {folder}; checker from {hostile.REPO}")
+        cases = corpus(folder)
+        if args.only:
+            words = args.only.split(",")
+            cases = [c for c in cases if any(w in c[0] for w in words)]
+        print()
         print(
-            f"{name:<48} {path.stat().st_size / 2**20:>6.1f}MiB {unpacked(path):>10} "
-            f"{run.status:>4} {run.seconds:>7.2f} {run.peak_rss_mb:>6.0f} MB  {message}"
+            f"{'case':<48} {'packed':>9} {'unpacks':>10} {'exit':>4} "
+            f"{'seconds':>7} {'peak RSS':>9}  message"
         )
-    if not args.keep:
-        for file in folder.iterdir():
-            file.unlink()
-        folder.rmdir()
+        for name, path, extra in cases:
+            print(figures(name, path, extra, args.timeout))
     return 0
+
+
+def figures(name, path, extra, timeout):
+    """The checker run on one case, as a line of the table."""
+    run = hostile.run_checker(path, *extra, timeout=timeout)
+    message = (run.err.strip().splitlines() or [""])[-1]
+    message = message.split(": ", 2)[-1][:90]
+    return (
+        f"{name:<48} {path.stat().st_size / 2**20:>6.1f}MiB {unpacked(path):>10} "
+        f"{run.status:>4} {run.seconds:>7.2f} {run.peak_rss_mb:>6.0f} MB  {message}"
+    )
 
 
 if __name__ == "__main__":

@@ -13,24 +13,19 @@ that runs before and after a change compare the very same work::
 """
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from benchmark_import import open_registry  # noqa: E402
-from odoo_suite import Cluster  # noqa: E402
+from ppu_tools.cluster import Cluster
+from ppu_tools.month_data import DB_NAME
+from ppu_tools.odoo_cli import open_registry
 
 
 def run(args):
     import odoo
     from odoo import SUPERUSER_ID, api
 
-    cluster = Cluster(args.dir)
-    cluster.start()
-    try:
-        registry = open_registry(odoo, cluster)
+    with Cluster(args.dir) as cluster:
+        registry = open_registry(odoo, cluster, DB_NAME)
         Import = registry["sophos.ppu.import"]
         if args.invoices:
             parts = Import._ppu_invoice_parts
@@ -64,8 +59,6 @@ def run(args):
                     flush=True,
                 )
                 cr.rollback()
-    finally:
-        cluster.stop()
 
 
 def main(argv=None):

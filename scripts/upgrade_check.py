@@ -7,7 +7,7 @@ installed, as for ``scripts/odoo_suite.py``)::
     python3 scripts/upgrade_check.py [--base a17a2ad] [--keep DIR]
 
 1. extracts the addon of ``--base`` (18.0.1.0.0) with ``git archive``;
-2. starts a throwaway PostgreSQL cluster (``odoo_suite.Cluster``), installs
+2. starts a throwaway PostgreSQL cluster (``ppu_tools.cluster``), installs
    that old addon in a fresh database and, with the old code, bills a
    consumption file for October 2026 for one reseller (pricelist: 10 %
    discount): EU-1 +10, its correction EU-1 -3 (same service and dates),
@@ -28,32 +28,30 @@ the database ``ppu_upgrade``, the logs and the file in DIR.
 """
 
 import argparse
-import csv
-import io
 import json
 import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
-from datetime import date
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from odoo_suite import (  # noqa: E402
-    ADDON,
-    DB_USER,
-    LOG_RE,
-    REPO,
-    Cluster,
-    addons_path,
-    free_port,
-    pg_tool,
+from ppu_tools import ADDON, REPO, work_dir
+from ppu_tools.cluster import Cluster, free_port
+from ppu_tools.odoo_cli import LOG_RE, addons_path, import_odoo, log_records
+from ppu_tools.upgrade_scenario import (
+    COST,
+    DB_NAME,
+    FILENAME,
+    PRICE,
+    RESELLER,
+    RESULT_MARK,
+    ROWS,
+    STEPS,
+    label,
+    run_step,
 )
 
-DB_NAME = "ppu_upgrade"
 BASE = "a17a2ad"
 OLD_VERSION = "18.0.1.0.0"
 NEW_VERSION = "18.0.1.1.0"  # the migration checked; later versions run it too
@@ -64,40 +62,6 @@ def at_least(version, minimum):
     return tuple(map(int, version.split("."))) >= tuple(map(int, minimum.split(".")))
 
 
-PERIOD = date(2026, 10, 1)
-FILENAME = "oct.csv"
-RESELLER = "Upgrade Check Reseller"
-CUSTOMERS = {"EU-1": "Northwind Clinic", "EU-2": "Contoso Lab"}
-SERVICE = ("Sophos Intercept X Advanced with XDR", "CIXAXDR-PPU")
-MSRP, COST, DISCOUNT = "4.20", "2.73", 10.0
-PRICE = round(float(MSRP) * (100 - DISCOUNT) / 100, 2)  # what the reseller pays
-# The file's rows, in file order: (end user, start, end, quantity).
-ROWS = [
-    ("EU-1", "2026-10-01", "2026-10-31", 10),
-    ("EU-1", "2026-10-01", "2026-10-31", -3),  # corrects the row above
-    ("EU-2", "2026-10-01", "2026-10-31", -2),  # corrects an earlier month
-    ("EU-2", "2026-10-01", "2026-10-15", 5),
-]
-HEADER = [
-    "Start Date",
-    "End Date",
-    "End User Identifier",
-    "End Customer Name",
-    "Product Description",
-    "SKU",
-    "Total Quantity",
-    "Unit MSRP",
-    "Unit Price",
-    "Currency",
-]
-DOUBLE_BILLED = """
-    SELECT company_id, consumption_key, count(*)
-      FROM sophos_ppu_import_line
-     WHERE billed
-  GROUP BY 1, 2
-    HAVING count(*) > 1
-"""
-RESULT_MARK = "UPGRADE-CHECK-RESULT "
 MIGRATION_RE = re.compile(
     rf"module {ADDON}: Running migration \[{re.escape(NEW_VERSION)}>\] "
     r"post-migration"
@@ -105,191 +69,6 @@ MIGRATION_RE = re.compile(
 ROWS_AFFECTED_RE = re.compile(
     r"OpenUpgrade: (\d+) rows affected after .*UPDATE sophos_ppu_import_line", re.S
 )
-
-
-def label(identifier, quantity):
-    return f"{identifier} {quantity:+g}"
-
-
-# ----------------------------------------------------------------------
-# Steps run inside Odoo, in a process of their own (``--step``)
-# ----------------------------------------------------------------------
-
-
-def consumption_csv(currency):
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(HEADER)
-    for identifier, start, end, quantity in ROWS:
-        writer.writerow(
-            [start, end, identifier, CUSTOMERS[identifier], *SERVICE, quantity]
-            + [MSRP, COST, currency]
-        )
-    return buffer.getvalue().encode()
-
-
-def rows_of(batch):
-    return {
-        label(line.end_user_identifier, line.quantity): {
-            "row": line.row_number,
-            "state": line.state,
-            "billed": line.billed,
-            "key": line.consumption_key,
-            "message": line.message or "",
-        }
-        for line in batch.line_ids.sorted("row_number")
-    }
-
-
-def moves_of(moves):
-    return [
-        {
-            "type": move.move_type,
-            "partner": move.partner_id.name,
-            "untaxed": move.amount_untaxed_signed,
-            "total": move.amount_total_signed,
-            "lines": [
-                [line.quantity, line.price_unit] for line in move.invoice_line_ids
-            ],
-        }
-        for move in moves
-    ]
-
-
-def batch_facts(batch):
-    return {
-        "name": batch.name,
-        "state": batch.state,
-        "invoice_error": batch.invoice_error or "",
-        "rows": rows_of(batch),
-        "invoices": moves_of(batch.invoice_ids),
-    }
-
-
-def code_facts(env):
-    import odoo.addons.sophos_ppu as addon
-
-    module = env["ir.module.module"].search([("name", "=", ADDON)])
-    return {"code": str(Path(addon.__file__).parent), "version": module.latest_version}
-
-
-def step_before(env, csv_path):
-    """With the old code: chart, reseller, subscriptions; bill the file."""
-    from odoo import Command
-
-    company = env.company
-    chart_before = company.chart_template or ""
-    if not chart_before:
-        env["account.chart.template"].try_loading(
-            "generic_coa", company, install_demo=False
-        )
-    template = env.ref("sophos_ppu.product_sophos_cybersecurity")
-    template.taxes_id = [Command.clear()]  # tax-free: amounts are the prices
-    currency = company.currency_id
-    pricelist = env["product.pricelist"].create(
-        {
-            "name": "Reseller -10 %",
-            "currency_id": currency.id,
-            "company_id": company.id,
-            "item_ids": [
-                Command.create(
-                    {
-                        "applied_on": "1_product",
-                        "product_tmpl_id": template.id,
-                        "compute_price": "percentage",
-                        "percent_price": DISCOUNT,
-                    }
-                )
-            ],
-        }
-    )
-    reseller = env["res.partner"].create(
-        {
-            "name": RESELLER,
-            "is_company": True,
-            "property_product_pricelist": pricelist.id,
-        }
-    )
-    for identifier, name in CUSTOMERS.items():
-        customer = env["res.partner"].create({"name": name, "is_company": True})
-        env["sophos.ppu.subscription"].create(
-            {
-                "partner_id": reseller.id,
-                "end_customer_id": customer.id,
-                "end_user_identifier": identifier,
-                "product_id": template.product_variant_id.id,
-                "pricelist_id": pricelist.id,
-            }
-        )
-    data = consumption_csv(currency.name)
-    Path(csv_path).write_bytes(data)
-    batch = env["sophos.ppu.import"]._ppu_import_file(data, FILENAME, PERIOD)
-    batch.action_create_invoices()
-    return {
-        **code_facts(env),
-        "chart_before": chart_before,
-        "chart": company.chart_template or "",
-        "sale_journal": bool(
-            env["account.journal"].search_count(
-                [("company_id", "=", company.id), ("type", "=", "sale")]
-            )
-        ),
-        "batch": batch_facts(batch),
-    }
-
-
-def step_after(env, csv_path):
-    """With the new code: the first batch as migrated; the file again."""
-    Import = env["sophos.ppu.import"]
-    first = Import.search([], order="id")
-    Move = env["account.move"]
-    moves_before = Move.search([]).ids
-    second = Import._ppu_import_file(Path(csv_path).read_bytes(), FILENAME, PERIOD)
-    checked = rows_of(second)
-    second.action_create_invoices()
-    env.cr.execute(DOUBLE_BILLED)
-    template = env.ref("sophos_ppu.mail_template_ppu_order_ops")
-    template_data = env["ir.model.data"].search(
-        [("module", "=", "sophos_ppu"), ("name", "=", "mail_template_ppu_order_ops")]
-    )
-    return {
-        **code_facts(env),
-        "ops_mail_falls_back": "ppu_end_customer_id.email" in str(template.body_html),
-        "ops_mail_noupdate": template_data.noupdate,
-        "batches_before": len(first),
-        "first": batch_facts(first[:1]),
-        "first_close": {
-            label(line.end_user_identifier, line.quantity): [
-                line.cost_subtotal,
-                line.close_status,
-                line.margin_company,
-            ]
-            for line in first[:1].line_ids
-        },
-        "second_checked": checked,
-        "second": batch_facts(second),
-        "new_moves": moves_of(Move.search([("id", "not in", moves_before)])),
-        "double_billed": env.cr.fetchall(),
-    }
-
-
-STEPS = {"before": step_before, "after": step_after}
-
-
-def run_step(name, csv_path, odoo_options):
-    """Open the database with the addons path of ``odoo_options``, run one
-    step, commit, and print its facts as one JSON line."""
-    import odoo
-    from odoo import SUPERUSER_ID, api
-
-    odoo.tools.config.parse_config(odoo_options)
-    odoo.modules.module.initialize_sys_path()
-    registry = odoo.modules.registry.Registry(DB_NAME)
-    with registry.cursor() as cr:
-        facts = STEPS[name](api.Environment(cr, SUPERUSER_ID, {}), csv_path)
-        cr.commit()
-    print(RESULT_MARK + json.dumps(facts, default=str), flush=True)
-    return 0
 
 
 # ----------------------------------------------------------------------
@@ -334,9 +113,7 @@ class Run:
     def odoo_options(self, addons):
         return [
             f"--addons-path={addons}",
-            f"--db_host={self.cluster.socket_dir}",
-            f"--db_port={self.cluster.port}",
-            f"--db_user={DB_USER}",
+            *self.cluster.odoo_options(),
             f"--database={DB_NAME}",
             f"--db-filter=^{DB_NAME}$",
             f"--data-dir={self.work_dir / 'data'}",
@@ -427,11 +204,7 @@ class Run:
         )
         self.cluster.start()
         if reused:  # a kept directory: start again from an empty database
-            subprocess.run(
-                [pg_tool("dropdb"), "-h", str(self.cluster.socket_dir),
-                 "-p", str(self.cluster.port), "-U", DB_USER, "--if-exists", DB_NAME],
-                check=True,
-            )  # fmt: skip
+            self.cluster.drop_database(DB_NAME)
 
     def before(self):
         self.odoo_cli(
@@ -513,6 +286,18 @@ class Run:
             and at_least(facts["version"], NEW_VERSION),
             f"{facts['code']} {facts['version']}",
         )
+        self.check_first_batch(facts, before)
+        self.check_second_batch(facts, before)
+        checks.expect(
+            "the ops order e-mail falls back to the end customer's e-mail, and "
+            "stays noupdate",
+            facts["ops_mail_falls_back"] and facts["ops_mail_noupdate"],
+        )
+        return facts
+
+    def check_first_batch(self, facts, before):
+        """Batch 1, billed by the old code, as the upgrade left it."""
+        checks = self.checks
         checks.expect("one batch before the new upload", facts["batches_before"] == 1)
         old_rows, rows = before["batch"]["rows"], facts["first"]["rows"]
         billed_before = sorted(k for k, row in old_rows.items() if row["billed"])
@@ -556,6 +341,10 @@ class Run:
             and facts["first"]["invoices"] == before["batch"]["invoices"],
             facts["first"]["state"],
         )
+
+    def check_second_batch(self, facts, before):
+        """Batch 2, the same file uploaded again with the new code."""
+        checks = self.checks
         second = facts["second"]
         expected = {
             "EU-1 +10": ("duplicate", False),
@@ -592,24 +381,6 @@ class Run:
             not facts["double_billed"],
             facts["double_billed"],
         )
-        checks.expect(
-            "the ops order e-mail falls back to the end customer's e-mail, and "
-            "stays noupdate",
-            facts["ops_mail_falls_back"] and facts["ops_mail_noupdate"],
-        )
-        return facts
-
-
-def log_records(lines):
-    """Odoo's log as records: a line with the log prefix and the lines after
-    it without one (a multi-line query, a traceback)."""
-    records = []
-    for line in lines:
-        if LOG_RE.match(line):
-            records.append(line)
-        elif records:
-            records[-1] += "\n" + line
-    return records
 
 
 def manifest_version(addon_dir):
@@ -691,6 +462,25 @@ def commit_exists(base):
     return found.returncode == 0
 
 
+def check(run, base):
+    """Prepare, bill with the old code, upgrade, bill with the new code;
+    return the facts before and after (None where it stopped earlier)."""
+    before = after = None
+    try:
+        run.prepare(base)
+        before = run.before()
+        run.upgrade()
+        after = run.after(before)
+    except Abort as abort:
+        print(f"stopped: {abort}")
+    except (subprocess.CalledProcessError, OSError) as error:
+        run.checks.expect("the check itself ran", False, error)
+    finally:
+        if run.cluster.running:
+            run.cluster.stop()
+    return before, after
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", default=BASE, help=f"commit of {OLD_VERSION}")
@@ -703,37 +493,20 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.step:
         return run_step(args.step, args.csv, args.odoo_options)
-    try:
-        import odoo
-    except ImportError:
-        print("Upgrade check not run: 'import odoo' fails for this Python.")
+    odoo = import_odoo("Upgrade check not run: 'import odoo' fails for this Python.")
+    if odoo is None:
         return 0
     if not commit_exists(args.base):
         print(f"Upgrade check not run: commit {args.base} is not in this repository.")
         return 0
 
     started = time.monotonic()
-    work_dir = Path(args.keep or tempfile.mkdtemp(prefix="sophos_ppu_upgrade_"))
-    work_dir.mkdir(parents=True, exist_ok=True)
     checks = Checks()
-    run = Run(odoo, work_dir.resolve(), checks, keep=bool(args.keep))
-    before = after = None
-    try:
-        run.prepare(args.base)
-        before = run.before()
-        run.upgrade()
-        after = run.after(before)
-    except Abort as abort:
-        print(f"stopped: {abort}")
-    except (subprocess.CalledProcessError, OSError) as error:
-        checks.expect("the check itself ran", False, error)
-    finally:
-        if (run.cluster.data / "postmaster.pid").exists():
-            run.cluster.stop()
+    with work_dir(args.keep, "sophos_ppu_upgrade_") as directory:
+        run = Run(odoo, directory.resolve(), checks, keep=bool(args.keep))
+        before, after = check(run, args.base)
         if args.keep:
-            print(f"kept in {work_dir} (cluster stopped, database {DB_NAME})")
-        else:
-            shutil.rmtree(work_dir, ignore_errors=True)
+            print(f"kept in {directory} (cluster stopped, database {DB_NAME})")
     if before:
         print_table(before, after)
     print(f"took {time.monotonic() - started:.0f} s")

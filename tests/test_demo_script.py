@@ -11,7 +11,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 
 import demo  # noqa: E402
-from odoo_suite import DB_USER, PG_BIN_DIRS, Cluster, pg_tool  # noqa: E402
+from ppu_tools.cluster import DB_USER, PG_BIN_DIRS, Cluster, pg_tool  # noqa: E402
 
 HAS_POSTGRESQL = any((d / "initdb").exists() for d in PG_BIN_DIRS) or shutil.which(
     "initdb"
