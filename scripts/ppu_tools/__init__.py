@@ -4,25 +4,31 @@ A script run as ``python3 scripts/<name>.py`` has ``scripts/`` on its path,
 so ``from ppu_tools import cluster`` works without touching ``sys.path``.
 
 ========================  ====================================================
-``cluster``               a throwaway PostgreSQL cluster and work directory
-``odoo_cli``              Odoo's command line: addons path, install, registry,
-                          its log format
-``server``                a served Odoo: queue_job's channels, start, wait,
-                          stop
-``options``               the command-line options the scripts share
+``cluster``               a throwaway PostgreSQL cluster
+``odoo_cli``              Odoo's command line: addons path, install or update,
+                          the registry in this process, its log format
+``server``                a served Odoo: queue_job's channels, configuration,
+                          start, wait until it answers, stop
+``options``               the command-line options the benchmarks share
+``sophos_file``           rows in Sophos's columns (the core's SOPHOS_HEADER)
 ``month_data``            the benchmarks' resellers, subscriptions and file
-``jobs``                  queue_job jobs run in this process, timing helpers
+``bench``                 their database installed once, queue_job's jobs run
+                          in this process, peak memory
 ``rpc``                   JSON-RPC as the web client speaks it
 ``smtp_sink``             an SMTP server that accepts and counts e-mails
-``monitor``               CPU and memory of a server's processes
+``monitor``               CPU and memory of a server's processes, sampled
 ``log_scan``              what a served Odoo's log says
 ``production``            the parts of ``production_check.py``
+``upgrade_scenario``      the file and the in-Odoo steps of ``upgrade_check.py``
 ========================  ====================================================
+
+Here: :func:`work_dir`, a script's work directory (given and kept, or
+temporary), and :func:`test_helper`, a helper module of the core's pytest
+suite loaded by its path.
 
 Importing this package puts the repository on ``sys.path`` (once, here) so
 that the scripts import the addon's plain-Python core, ``sophos_ppu.core``,
-where it is not installed; :func:`test_helper` loads a helper module of the
-core's pytest suite by its path.
+where it is not installed.
 """
 
 import contextlib
