@@ -8,23 +8,9 @@ the rows staged between the import's jobs and the field lists of the Odoo
 models are derived from :data:`FIELDS`; so are the checks that a row ops
 corrected by hand is complete (:func:`problems`).
 
-=====================  ========  ========  ===========  ======
-field                  kind      required  correctable  report
-=====================  ========  ========  ===========  ======
-row_number             number    yes                    A
-end_user_identifier    text      yes       yes          B
-end_customer_name      text                yes          C
-file_partner_name      text
-file_partner_ref       text
-product_description    text      yes       yes          G
-sku                    text                yes
-start_date             date      yes       yes          H
-end_date               date      yes       yes          I
-quantity               amount    yes       yes          J
-unit_msrp              price     yes       yes          K
-unit_cost              price     yes       yes          L
-file_currency          currency            yes          M
-=====================  ========  ========  ===========  ======
+The declaration (:data:`FIELDS`) reads as a table: per field, what it
+holds, whether a row needs it, whether ops may correct it on a row that
+could not be read, and its column of the error report.
 
 ``unit_cost`` is the file's Unit Price, the distributor's cost. A currency
 is a code in the core (``file_currency``, "EUR") and a record on the line
@@ -97,17 +83,17 @@ class RowField:
 #: what is missing); ConsumptionRow takes the required fields first.
 FIELDS = (
     RowField("row_number", NUMBER, required=True, report=1),
-    RowField("end_user_identifier", TEXT, True, True, report=2),
+    RowField("end_user_identifier", TEXT, required=True, correctable=True, report=2),
     RowField("end_customer_name", TEXT, correctable=True, report=3),
     RowField("file_partner_name", TEXT),
     RowField("file_partner_ref", TEXT),
-    RowField("product_description", TEXT, True, True, report=7),
+    RowField("product_description", TEXT, required=True, correctable=True, report=7),
     RowField("sku", TEXT, correctable=True),
-    RowField("start_date", DATE, True, True, report=8),
-    RowField("end_date", DATE, True, True, report=9),
-    RowField("quantity", AMOUNT, True, True, report=10),
-    RowField("unit_msrp", PRICE, True, True, report=11),
-    RowField("unit_cost", PRICE, True, True, report=12),
+    RowField("start_date", DATE, required=True, correctable=True, report=8),
+    RowField("end_date", DATE, required=True, correctable=True, report=9),
+    RowField("quantity", AMOUNT, required=True, correctable=True, report=10),
+    RowField("unit_msrp", PRICE, required=True, correctable=True, report=11),
+    RowField("unit_cost", PRICE, required=True, correctable=True, report=12),
     RowField("file_currency", CURRENCY, correctable=True, report=13),
 )
 BY_NAME = {f.name: f for f in FIELDS}
