@@ -9,14 +9,14 @@ from bisect import bisect_right
 
 import numpy as np
 
-from .parts import packed_bytes, part_name
+from .parts import packed_bytes
 
 
 def chunk_workbook(package, info, chunk) -> list:
     """The workbook's zip with the chunk as its sheet (stored), the other
     parts as packed, and the other sheets left out."""
     sheet_part = package.part(info.path)
-    sheets = {part_name(s.path) for s in package.sheets if s.path}
+    sheets = package.sheet_part_names()
     entries = []
     for key, part in package.parts.items():
         if part is sheet_part or key in sheets:

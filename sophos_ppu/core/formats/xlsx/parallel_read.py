@@ -13,7 +13,6 @@ from ..grid import Grid
 from ..refusals import short
 from .chunk_grid import ChunkGrid
 from .chunk_zip import BuffersFile, chunk_workbook
-from .parts import part_name
 from .sheet_scan import scan_sheet
 from .split import SheetSplitter
 
@@ -102,7 +101,7 @@ def _splitter(package, info):
         return None
     if not 2 * MIN_CHUNK_BYTES <= part.declared <= SPLIT_MAX_BYTES:
         return None
-    sheets = {part_name(s.path) for s in package.sheets if s.path}
+    sheets = package.sheet_part_names()
     others = [p for key, p in package.parts.items() if key not in sheets]
     if (
         len(others) > 10_000

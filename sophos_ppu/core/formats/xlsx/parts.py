@@ -70,6 +70,10 @@ class XlsxPackage:
     def part(self, path: str) -> Part | None:
         return self.parts.get(part_name(path))
 
+    def sheet_part_names(self) -> set[str]:
+        """The keys in ``parts`` of the sheets' parts."""
+        return {part_name(s.path) for s in self.sheets if s.path}
+
 
 def damaged(detail: str) -> ConsumptionFileError:
     return refuse(f"The .xlsx file is damaged ({detail}): export or download it again.")
