@@ -45,11 +45,12 @@ def close_status(billed, state, quantity, issue):
 
 
 class CostRow(NamedTuple):
-    """What Sophos bills for a row of its file."""
+    """What Sophos bills for a row of its file (in the row vocabulary,
+    :mod:`.row`)."""
 
-    currency: object
+    file_currency: object
     sku: str | None
-    description: str | None
+    product_description: str | None
     unit_cost: float
     quantity: float
     cost: float  # quantity x unit cost, rounded to the currency
@@ -83,10 +84,10 @@ def vendor_bill_lines(rows: Iterable[CostRow]) -> dict[object, list[BillLine]]:
     else description) and unit price, in label order."""
     groups = defaultdict(lambda: [None, None, 0.0, Decimal(0)])
     for row in rows:
-        service = normalise_name(row.sku or row.description)
-        group = groups[row.currency, service, row.unit_cost]
+        service = normalise_name(row.sku or row.product_description)
+        group = groups[row.file_currency, service, row.unit_cost]
         if group[0] is None and group[1] is None:
-            group[0], group[1] = row.sku, row.description
+            group[0], group[1] = row.sku, row.product_description
         group[2] += row.quantity
         group[3] += Decimal(str(row.cost))
     lines = defaultdict(list)
