@@ -22,6 +22,7 @@ from . import sophos_ppu_reconciliation
 from . import account_move
 from . import account_move_post
 from . import account_move_send
+from . import ir_actions_report
 from . import account_journal
 from . import account_move_line
 from . import sophos_ppu_import_demo

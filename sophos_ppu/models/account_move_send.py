@@ -1,29 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-import functools
-import subprocess
-
 from odoo import api, models
 
-from odoo.addons.base.models.ir_actions_report import _get_wkhtmltopdf_bin
-
-
-@functools.cache
-def _wkhtmltopdf_renders_several():
-    """Whether wkhtmltopdf makes one PDF of several documents, as Odoo asks it
-    for the invoices it sends together (up to 80). The build with patched Qt
-    that Odoo recommends does; Debian's (unpatched Qt) exits "with code 1,
-    due to unknown error" and no PDF, so that the sending of every invoice of
-    the run fails: there, each invoice gets its own call."""
-    try:
-        found = subprocess.run(
-            [_get_wkhtmltopdf_bin(), "--version"],
-            capture_output=True,
-            check=False,
-            timeout=30,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return True  # no wkhtmltopdf: Odoo says so itself
-    return b"patched qt" in found.stdout.lower()
+from ..tools import wkhtmltopdf
 
 
 class AccountMoveSend(models.AbstractModel):
@@ -45,7 +23,12 @@ class AccountMoveSend(models.AbstractModel):
 
     @api.model
     def _prepare_invoice_pdf_report(self, invoices_data):
-        if len(invoices_data) > 1 and not _wkhtmltopdf_renders_several():
+        # wkhtmltopdf makes one PDF of the invoices Odoo sends together (up
+        # to 80) only with patched Qt; Debian's build (unpatched Qt) exits
+        # "with code 1, due to unknown error" and no PDF, so that the sending
+        # of every invoice of the run fails: there, each invoice gets its own
+        # call.
+        if len(invoices_data) > 1 and not wkhtmltopdf.has_patched_qt():
             for invoice, invoice_data in invoices_data.items():
                 super()._prepare_invoice_pdf_report({invoice: invoice_data})
             return

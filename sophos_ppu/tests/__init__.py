@@ -29,3 +29,4 @@ from . import test_identifier_claims
 from . import test_batch_walk
 from . import test_mail_walk
 from . import test_shop_walk
+from . import test_report_pdf_header
