@@ -33,6 +33,29 @@ def _has_class(name):
 class IrActionsReport(models.Model):
     _inherit = "ir.actions.report"
 
+    def _render_qweb_pdf_prepare_streams(self, report_ref, data, res_ids=None):
+        """With wkhtmltopdf on unpatched Qt, which makes no PDF of several
+        documents at once ("Exit with code 1 due to unknown error"), each
+        record is printed on its own: the streams are the ones Odoo would
+        have split from one PDF, record by record."""
+        if (
+            not res_ids
+            or len(res_ids) < 2
+            or len(set(res_ids)) != len(res_ids)  # Odoo keeps these whole
+            or wkhtmltopdf.has_patched_qt()
+        ):
+            return super()._render_qweb_pdf_prepare_streams(
+                report_ref, data, res_ids=res_ids
+            )
+        streams = {}
+        for res_id in res_ids:
+            streams.update(
+                super()._render_qweb_pdf_prepare_streams(
+                    report_ref, dict(data or {}), res_ids=[res_id]
+                )
+            )
+        return streams
+
     def _prepare_html(self, html, report_model=False):
         """With wkhtmltopdf on unpatched Qt (Debian's build), which ignores
         ``--header-html`` and ``--footer-html``, each document keeps its

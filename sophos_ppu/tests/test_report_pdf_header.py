@@ -143,3 +143,26 @@ class TestReportPdfHeader(PpuImportCommon):
                 args = reports._build_wkhtmltopdf_args(paperformat, False)
                 self.assertEqual("--header-spacing" in args, expected)
                 self.assertIn("--margin-top", args)
+
+    def test_unpatched_wkhtmltopdf_prints_several_invoices_one_by_one(self):
+        second = self.init_invoice(
+            "out_invoice", partner=self.partner_b, amounts=[50.0], post=True
+        )
+        invoices = self.invoice | second
+        with self._patched_qt(False):
+            text = self._pdf_text(INVOICE_REPORT, invoices)
+            streams = (
+                self.env["ir.actions.report"]
+                .with_context(force_report_rendering=True)
+                ._render_qweb_pdf_prepare_streams(
+                    INVOICE_REPORT, {"report_type": "pdf"}, res_ids=invoices.ids
+                )
+            )
+        self.assertEqual(list(streams), invoices.ids)
+        for invoice in invoices:
+            self.assertTrue(
+                streams[invoice.id]["stream"].getvalue().startswith(b"%PDF")
+            )
+        # One PDF of both, each with its company header.
+        self.assertEqual(text.count("Elbe Distribution GmbH"), 2)
+        self.assertLess(text.index(self.invoice.name), text.index(second.name))
