@@ -24,15 +24,13 @@ database in DIR and only updates the addon (``-u``) on the next run.
 """
 
 import argparse
-import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 from ppu_tools import ADDON, REPO, work_dir
 from ppu_tools.cluster import Cluster, free_port
-from ppu_tools.odoo_cli import import_odoo, odoo_command
+from ppu_tools.odoo_cli import import_odoo, odoo_command, run_logged
 
 DB_NAME = "ppu_i18n"
 I18N_DIR = REPO / ADDON / "i18n"
@@ -59,14 +57,10 @@ def i18n_command(odoo, cluster, *args):
 
 def run(cmd, log_file):
     """Run an Odoo command, its output in log_file; exit with it on failure."""
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    with open(log_file, "w", encoding="utf-8") as log:
-        proc = subprocess.run(
-            cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, check=False
-        )
-    if proc.returncode:
+    returncode, _lines = run_logged(cmd, log_file)
+    if returncode:
         sys.stdout.write(Path(log_file).read_text(encoding="utf-8")[-5000:])
-        sys.exit(f"'{' '.join(cmd[:3])} ...' failed (status {proc.returncode}).")
+        sys.exit(f"'{' '.join(cmd[:3])} ...' failed (status {returncode}).")
 
 
 def export_pot(odoo, directory):

@@ -38,23 +38,28 @@ from pathlib import Path
 
 from ppu_tools import ADDON, REPO, work_dir
 from ppu_tools.cluster import Cluster, free_port
-from ppu_tools.odoo_cli import LOG_RE, addons_path, import_odoo, log_records
+from ppu_tools.odoo_cli import (
+    LOG_RE,
+    addons_path,
+    error_records,
+    import_odoo,
+    log_records,
+    run_logged,
+)
 from ppu_tools.upgrade_scenario import (
+    BASE,
     COST,
     DB_NAME,
     FILENAME,
+    NEW_VERSION,
+    OLD_VERSION,
     PRICE,
     RESELLER,
     RESULT_MARK,
-    ROWS,
     STEPS,
-    label,
+    print_table,
     run_step,
 )
-
-BASE = "a17a2ad"
-OLD_VERSION = "18.0.1.0.0"
-NEW_VERSION = "18.0.1.1.0"  # the migration checked; later versions run it too
 
 
 def at_least(version, minimum):
@@ -135,25 +140,17 @@ class Run:
         the error lines of its log."""
         started = time.monotonic()
         log_file = self.work_dir / log_name
-        with open(log_file, "w", encoding="utf-8") as log:
-            proc = subprocess.run(
-                cmd, cwd=self.work_dir, stdout=log, stderr=subprocess.STDOUT, text=True
-            )
-        lines = log_file.read_text(encoding="utf-8").splitlines()
-        errors = [
-            record
-            for record in log_records(lines)
-            if LOG_RE.match(record)["level"] in ("ERROR", "CRITICAL")
-        ]
+        returncode, lines = run_logged(cmd, log_file, cwd=self.work_dir)
+        errors = error_records(lines)
         print(f"{title}: {time.monotonic() - started:.0f} s", flush=True)
-        if proc.returncode or errors:
+        if returncode or errors:
             # The end of the errors (tracebacks included), else of the log.
             shown = "\n".join(errors).splitlines() if errors else lines
             for line in shown[-25:]:
                 print(f"    | {line}")
             where = log_file if self.keep else "kept with --keep DIR"
             print(f"    ({len(errors)} error records; log: {where})")
-        return proc.returncode, lines, errors
+        return returncode, lines, errors
 
     def odoo_cli(self, title, old, *options, log_name):
         cmd = [sys.executable, "-m", "odoo", *self.odoo_options(self.addons(old))]
@@ -398,60 +395,6 @@ def expect_rows(checks, title, rows, expected):
             got == (state, billed),
             got,
         )
-
-
-def print_table(before, after):
-    """The file's rows: batch 1 billed by the old code, as the upgrade left
-    it, and batch 2 (the same file) billed by the new code."""
-    old_rows = before["batch"]["rows"] if before else {}
-    first = after["first"]["rows"] if after else {}
-    second = after["second"]["rows"] if after else {}
-
-    def state(row):
-        if not row:
-            return "-"
-        return f"{row['state']}{', billed' if row['billed'] else ''}"
-
-    def key_change(name):
-        old_key, new_key = (
-            old_rows.get(name, {}).get("key"),
-            first.get(name, {}).get("key"),
-        )
-        if not (old_key and new_key):
-            return "-"
-        if new_key == old_key:
-            return "key unchanged"
-        if new_key.startswith(old_key):
-            return f"key + {new_key[len(old_key) :]}"
-        return f"key {new_key}"
-
-    print()
-    print(
-        f"{'row':>3}  {'consumption':<29} {'batch 1 (' + OLD_VERSION + ')':<22}"
-        f" {'batch 1 upgraded':<26} {'batch 2 (' + NEW_VERSION + ')'}"
-    )
-    for identifier, start, end, quantity in ROWS:
-        name = label(identifier, quantity)
-        row = old_rows.get(name) or {}
-        print(
-            f"{row.get('row', ''):>3}  {name:<9} {start}..{end[5:]:<7}"
-            f" {state(old_rows.get(name)):<22}"
-            f" {state(first.get(name)) + '; ' + key_change(name):<26}"
-            f" {state(second.get(name))}"
-        )
-    if first:
-        print("batch 1 keys after the upgrade:")
-        for row in sorted(first.values(), key=lambda row: row["row"]):
-            print(f"{row['row']:>5}  {row['key']}")
-    for title, facts in (("batch 1", before), ("batch 2", after)):
-        batch = facts and (facts["batch"] if title == "batch 1" else facts["second"])
-        if batch:
-            invoices = ", ".join(
-                f"{m['type']} {m['partner']} {m['untaxed']:.2f}"
-                for m in batch["invoices"]
-            )
-            print(f"{title} {batch['name']}: {invoices or 'no invoice'}")
-    print()
 
 
 def commit_exists(base):

@@ -2,6 +2,7 @@
 addons path, a command, installing or updating the addon, the registry in
 this process, and the format of Odoo's log."""
 
+import os
 import re
 import subprocess
 import sys
@@ -64,6 +65,27 @@ def open_registry(odoo, cluster, db_name):
     config["db_user"] = DB_USER
     odoo.modules.module.initialize_sys_path()
     return odoo.modules.registry.Registry(db_name)
+
+
+def run_logged(cmd, log_file, cwd=REPO):
+    """Run ``cmd`` with its output (unbuffered) in ``log_file``; return its
+    status and the lines of the log."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    with open(log_file, "w", encoding="utf-8") as log:
+        proc = subprocess.run(
+            cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, check=False
+        )
+    text = Path(log_file).read_text(encoding="utf-8", errors="replace")
+    return proc.returncode, text.splitlines()
+
+
+def error_records(lines):
+    """The ERROR and CRITICAL records of Odoo's log (tracebacks included)."""
+    return [
+        record
+        for record in log_records(lines)
+        if LOG_RE.match(record)["level"] in ("ERROR", "CRITICAL")
+    ]
 
 
 def log_records(lines):

@@ -14,6 +14,9 @@ from ppu_tools import ADDON
 from ppu_tools.sophos_file import table
 
 DB_NAME = "ppu_upgrade"
+BASE = "a17a2ad"
+OLD_VERSION = "18.0.1.0.0"
+NEW_VERSION = "18.0.1.1.0"  # the migration checked; later versions run it too
 PERIOD = date(2026, 10, 1)
 FILENAME = "oct.csv"
 RESELLER = "Upgrade Check Reseller"
@@ -226,3 +229,57 @@ def run_step(name, csv_path, odoo_options):
         cr.commit()
     print(RESULT_MARK + json.dumps(facts, default=str), flush=True)
     return 0
+
+
+def print_table(before, after):
+    """The file's rows: batch 1 billed by the old code, as the upgrade left
+    it, and batch 2 (the same file) billed by the new code."""
+    old_rows = before["batch"]["rows"] if before else {}
+    first = after["first"]["rows"] if after else {}
+    second = after["second"]["rows"] if after else {}
+
+    def state(row):
+        if not row:
+            return "-"
+        return f"{row['state']}{', billed' if row['billed'] else ''}"
+
+    def key_change(name):
+        old_key, new_key = (
+            old_rows.get(name, {}).get("key"),
+            first.get(name, {}).get("key"),
+        )
+        if not (old_key and new_key):
+            return "-"
+        if new_key == old_key:
+            return "key unchanged"
+        if new_key.startswith(old_key):
+            return f"key + {new_key[len(old_key) :]}"
+        return f"key {new_key}"
+
+    print()
+    print(
+        f"{'row':>3}  {'consumption':<29} {'batch 1 (' + OLD_VERSION + ')':<22}"
+        f" {'batch 1 upgraded':<26} {'batch 2 (' + NEW_VERSION + ')'}"
+    )
+    for identifier, start, end, quantity in ROWS:
+        name = label(identifier, quantity)
+        row = old_rows.get(name) or {}
+        print(
+            f"{row.get('row', ''):>3}  {name:<9} {start}..{end[5:]:<7}"
+            f" {state(old_rows.get(name)):<22}"
+            f" {state(first.get(name)) + '; ' + key_change(name):<26}"
+            f" {state(second.get(name))}"
+        )
+    if first:
+        print("batch 1 keys after the upgrade:")
+        for row in sorted(first.values(), key=lambda row: row["row"]):
+            print(f"{row['row']:>5}  {row['key']}")
+    for title, facts in (("batch 1", before), ("batch 2", after)):
+        batch = facts and (facts["batch"] if title == "batch 1" else facts["second"])
+        if batch:
+            invoices = ", ".join(
+                f"{m['type']} {m['partner']} {m['untaxed']:.2f}"
+                for m in batch["invoices"]
+            )
+            print(f"{title} {batch['name']}: {invoices or 'no invoice'}")
+    print()
