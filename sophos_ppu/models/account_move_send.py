@@ -1,8 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import api, models
 
-from ..tools import wkhtmltopdf
-
 
 class AccountMoveSend(models.AbstractModel):
     _inherit = "account.move.send"
@@ -20,19 +18,6 @@ class AccountMoveSend(models.AbstractModel):
             lang = mail_template._render_lang(move.ids)[move.id]
             kwargs.setdefault("record_name", move._ppu_statement_title(lang))
         return super(AccountMoveSend, sender)._send_mail(move, mail_template, **kwargs)
-
-    @api.model
-    def _prepare_invoice_pdf_report(self, invoices_data):
-        # wkhtmltopdf makes one PDF of the invoices Odoo sends together (up
-        # to 80) only with patched Qt; Debian's build (unpatched Qt) exits
-        # "with code 1, due to unknown error" and no PDF, so that the sending
-        # of every invoice of the run fails: there, each invoice gets its own
-        # call.
-        if len(invoices_data) > 1 and not wkhtmltopdf.has_patched_qt():
-            for invoice, invoice_data in invoices_data.items():
-                super()._prepare_invoice_pdf_report({invoice: invoice_data})
-            return
-        super()._prepare_invoice_pdf_report(invoices_data)
 
     @api.model
     def _get_mail_layout(self):

@@ -61,6 +61,9 @@ class TestReportPdfHeader(PpuImportCommon):
             ._render_qweb_pdf(report_ref, res_ids=records.ids)
         )
         self.assertEqual(report_type, "pdf")
+        return self._text_of(pdf)
+
+    def _text_of(self, pdf):
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         text = "\n".join(page.extract_text() for page in reader.pages)
         return " ".join(text.split())
@@ -166,3 +169,21 @@ class TestReportPdfHeader(PpuImportCommon):
         # One PDF of both, each with its company header.
         self.assertEqual(text.count("Elbe Distribution GmbH"), 2)
         self.assertLess(text.index(self.invoice.name), text.index(second.name))
+
+    def test_unpatched_wkhtmltopdf_sends_several_invoices_each_with_its_pdf(self):
+        second = self.init_invoice(
+            "out_invoice", partner=self.partner_b, amounts=[50.0], post=True
+        )
+        report = self.env.ref("account.account_invoices")
+        invoices_data = {
+            invoice: {"pdf_report": report} for invoice in self.invoice | second
+        }
+        self.env["ir.config_parameter"].set_param("report.url", "file:///nowhere")
+        with self._patched_qt(False):
+            self.env["account.move.send"].with_context(
+                force_report_rendering=True
+            )._prepare_invoice_pdf_report(invoices_data)
+        for invoice, invoice_data in invoices_data.items():
+            text = self._text_of(invoice_data["pdf_attachment_values"]["raw"])
+            self.assertIn(invoice.name, text)
+            self.assertIn("Elbe Distribution GmbH", text)

@@ -6,11 +6,13 @@ Odoo recommends the build of wkhtmltopdf with patched Qt. Debian's build
 under "Reduced Functionality":
 
 - one PDF of several HTML documents: it exits "with code 1, due to unknown
-  error" and writes no PDF (``models/account_move_send.py`` then renders
-  the invoices of a sending run one by one);
+  error" and writes no PDF, so that printing or sending several invoices
+  at once fails;
 - ``--header-html``/``--footer-html``: it ignores them, so a document
-  loses its company header and footer (``models/ir_actions_report.py``
-  then keeps them in the document's body).
+  loses its company header and footer.
+
+``models/ir_actions_report.py`` then prints each record on its own and
+keeps each document's header and footer in its body.
 
 Callers ask through the module (``wkhtmltopdf.has_patched_qt()``), so that
 a test can patch the answer in one place.
