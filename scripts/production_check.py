@@ -144,9 +144,6 @@ def month_end(odoo, cluster, args, smtp, workers):
                 f"\nOdoo serves {deployment.base_url} (admin/admin); Ctrl-C stops it."
             )
             deployment.servers[0].process.wait()
-    except KeyboardInterrupt:
-        print("\ninterrupted")
-        return 130
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # let the cleanup finish
         deployment.stop()
