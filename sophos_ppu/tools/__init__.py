@@ -1,3 +1,3 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-"""Plain helpers of the models that are not models: the billing guard and
-the bulk row insert."""
+"""What the models share that is not a model: the billing guard, the bulk
+row insert, the wkhtmltopdf build."""
