@@ -46,11 +46,11 @@ def odoo_command(odoo, cluster, db_name, *options, program=None, addons=None):
     ]
 
 
-def install(odoo, cluster, db_name, modules=ADDON, update=False, demo=False):
+def install(odoo, cluster, db_name, modules=ADDON, update=False):
     """Install ``modules`` (or update them in a kept database: their code may
     have changed since) and stop; fail loudly if Odoo fails."""
     cmd = odoo_command(
-        odoo, cluster, db_name, *([] if demo else ["--without-demo=all"]),
+        odoo, cluster, db_name, "--without-demo=all",
         "--stop-after-init", "--log-level=warn", "-u" if update else "-i", modules,
     )  # fmt: skip
     subprocess.run(cmd, check=True)
