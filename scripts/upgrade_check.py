@@ -44,6 +44,7 @@ from ppu_tools.odoo_cli import (
     error_records,
     import_odoo,
     log_records,
+    odoo_options,
     run_logged,
 )
 from ppu_tools.upgrade_scenario import (
@@ -115,18 +116,15 @@ class Run:
         self.old_addons = work_dir / "old"
         self.csv_path = work_dir / FILENAME
 
-    def odoo_options(self, addons):
-        return [
-            f"--addons-path={addons}",
-            *self.cluster.odoo_options(),
-            f"--database={DB_NAME}",
-            f"--db-filter=^{DB_NAME}$",
+    def odoo_options(self, old):
+        """Odoo's options for this check's database, with the old addon
+        (``old``) or the repository's."""
+        return odoo_options(
+            self.odoo, self.cluster, DB_NAME,
             f"--data-dir={self.work_dir / 'data'}",
-            f"--http-port={free_port()}",
-            "--gevent-port=0",
-            "--without-demo=all",
-            "--stop-after-init",
-        ]
+            f"--http-port={free_port()}", "--gevent-port=0",
+            "--without-demo=all", "--stop-after-init", addons=self.addons(old),
+        )  # fmt: skip
 
     def addons(self, old):
         """Odoo's addons and the old copy of the addon, or the repository."""
@@ -153,7 +151,7 @@ class Run:
         return returncode, lines, errors
 
     def odoo_cli(self, title, old, *options, log_name):
-        cmd = [sys.executable, "-m", "odoo", *self.odoo_options(self.addons(old))]
+        cmd = [sys.executable, "-m", "odoo", *self.odoo_options(old)]
         returncode, lines, errors = self.run(title, [*cmd, *options], log_name)
         self.checks.require(f"{title}: Odoo exits 0", returncode == 0, returncode)
         self.checks.expect(f"{title}: no ERROR in the log", not errors, len(errors))
@@ -163,7 +161,7 @@ class Run:
         cmd = [
             sys.executable, str(Path(__file__).resolve()),
             "--step", name, "--csv", str(self.csv_path), "--",
-            *self.odoo_options(self.addons(old)), "--log-level=warn",
+            *self.odoo_options(old), "--log-level=warn",
         ]  # fmt: skip
         returncode, lines, errors = self.run(title, cmd, f"step-{name}.log")
         results = [line for line in lines if line.startswith(RESULT_MARK)]
@@ -176,7 +174,7 @@ class Run:
     # -- the phases ----------------------------------------------------
 
     def prepare(self, base):
-        reused = (self.cluster.data / "PG_VERSION").exists()
+        reused = self.cluster.exists
         shutil.rmtree(self.old_addons, ignore_errors=True)
         shutil.rmtree(self.work_dir / "data", ignore_errors=True)
         self.old_addons.mkdir(parents=True)

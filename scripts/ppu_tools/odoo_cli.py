@@ -1,6 +1,6 @@
 """Odoo's command line against a :class:`~ppu_tools.cluster.Cluster`: the
-addons path, a command, installing or updating the addon, the registry in
-this process, and the format of Odoo's log."""
+addons path, its options, a command, installing or updating the addon, the
+registry in this process, and the format of Odoo's log."""
 
 import os
 import re
@@ -33,16 +33,24 @@ def addons_path(odoo):
     return ",".join(str(path) for path in paths if path.is_dir())
 
 
-def odoo_command(odoo, cluster, db_name, *options, program=None, addons=None):
-    """``python -m odoo`` (or ``program``) on database ``db_name`` of
-    ``cluster`` (and no other), with ``options``."""
+def odoo_options(odoo, cluster, db_name, *options, addons=None):
+    """Odoo's options for database ``db_name`` of ``cluster`` (and no
+    other), its addons (``addons``, else :func:`addons_path`), then
+    ``options``."""
     return [
-        *(program or [sys.executable, "-m", "odoo"]),
         f"--addons-path={addons or addons_path(odoo)}",
         *cluster.odoo_options(),
         f"--database={db_name}",
         f"--db-filter=^{db_name}$",
         *options,
+    ]
+
+
+def odoo_command(odoo, cluster, db_name, *options, program=None):
+    """``python -m odoo`` (or ``program``) with :func:`odoo_options`."""
+    return [
+        *(program or [sys.executable, "-m", "odoo"]),
+        *odoo_options(odoo, cluster, db_name, *options),
     ]
 
 
