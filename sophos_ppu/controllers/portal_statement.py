@@ -36,11 +36,6 @@ MONTH_STATEMENT_ONLY = {"month", "end_customer", "end_user_identifier", "invoice
 END_CUSTOMER_STATEMENT_ONLY = {"sku"}
 
 
-def plain_number(value):
-    """A float as a spreadsheet number, whole numbers without '.0'."""
-    return int(value) if float(value).is_integer() else value
-
-
 class PpuStatementPortal(PpuCustomerPortal):
     """The statement downloads of the reseller portal."""
 
@@ -76,9 +71,7 @@ class PpuStatementPortal(PpuCustomerPortal):
             dict(
                 values,
                 month=values["period"].strftime("%Y-%m"),
-                quantity=plain_number(values["quantity"]),
-                price_unit=plain_number(values["price_unit"]),
-                subtotal=plain_number(values["price_subtotal"]),
+                subtotal=values["price_subtotal"],
                 currency=currency_money(values["currency"]),
                 currency_code=values["currency"].name or "",
             )

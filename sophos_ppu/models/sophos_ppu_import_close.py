@@ -382,9 +382,7 @@ class SophosPpuImport(models.Model):
                 batch.vendor_bill_difference = 0.0
                 continue
             tables = batch._ppu_vendor_bill_tables()
-            batch.vendor_bill_difference = sum(
-                difference for _currency, _rows, difference in tables
-            )
+            batch.vendor_bill_difference = _bill_difference(tables)
             batch.vendor_bill_comparison = self.env["ir.qweb"]._render(
                 "sophos_ppu.ppu_vendor_bill_comparison",
                 {"tables": tables, "batch": batch},
@@ -448,8 +446,10 @@ class SophosPpuImport(models.Model):
         _ = self.env._
         Line = self.env["sophos.ppu.import.line"]
         rows_of = [("import_id", "=", self.id)]
+        # The bill against the file, compared once for both of its tables.
+        bill_tables = self._ppu_vendor_bill_tables()
         return [
-            self._ppu_totals_table(),
+            self._ppu_totals_table(bill_tables),
             self._ppu_records_table(
                 _("By currency and reason"),
                 self.reconciliation_ids,
@@ -477,7 +477,7 @@ class SophosPpuImport(models.Model):
                     "amount_untaxed_signed",
                 ],
             ),
-            self._ppu_vendor_bill_table(),
+            self._ppu_vendor_bill_table(bill_tables),
             self._ppu_records_table(
                 _("Below cost"),
                 Line.search([*rows_of, ("below_cost", "=", True)]),
@@ -519,25 +519,26 @@ class SophosPpuImport(models.Model):
             ),
         ]
 
-    def _ppu_totals_table(self):
+    def _ppu_totals_table(self, bill_tables):
         _ = self.env._
-        names = (
-            *CLOSE_TOTALS,
-            "close_margin_percent",
-            "close_result_company",
-            "vendor_bill_difference",
+        names = (*CLOSE_TOTALS, "close_margin_percent", "close_result_company")
+        labels = self.fields_get(
+            [*names, "vendor_bill_difference"], attributes=["string"]
         )
-        labels = self.fields_get(names, attributes=["string"])
+        difference = _bill_difference(bill_tables) if self.vendor_bill_ids else 0.0
         return (
             _("Month close"),
             [
                 _("Figure"),
                 _("Amount (%(currency)s)", currency=self.company_currency_id.name),
             ],
-            [[labels[name]["string"], self[name]] for name in names],
+            [
+                *([labels[name]["string"], self[name]] for name in names),
+                [labels["vendor_bill_difference"]["string"], difference],
+            ],
         )
 
-    def _ppu_vendor_bill_table(self):
+    def _ppu_vendor_bill_table(self, bill_tables):
         _ = self.env._
         return (
             _("Sophos's bill"),
@@ -560,7 +561,7 @@ class SophosPpuImport(models.Model):
                     row.bill_amount,
                     row.difference,
                 ]
-                for currency, rows, _difference in self._ppu_vendor_bill_tables()
+                for currency, rows, _difference in bill_tables
                 for row in rows
             ],
         )
@@ -598,3 +599,9 @@ class SophosPpuImport(models.Model):
         if isinstance(cell, date):
             return format_date(self.env, cell), False
         return str(cell), False
+
+
+def _bill_difference(tables):
+    """Sophos's bills minus the file's cost, in the company currency, from
+    ``_ppu_vendor_bill_tables``."""
+    return sum(difference for _currency, _rows, difference in tables)
