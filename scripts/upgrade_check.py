@@ -269,7 +269,7 @@ class Run:
         ]
         # Shown, not counted: only errors fail the upgrade.
         for line in warnings:
-            text = re.sub(r"<[^>]+>", "", line[LOG_RE.match(line).end() :])
+            text = re.sub(r"<[^>]+>", "", LOG_RE.match(line)["message"])
             print(f"    warning (see upgrade.log): {text[:150]}...")
 
     def after(self, before):

@@ -5,6 +5,8 @@ import re
 from collections import defaultdict
 from datetime import datetime, timezone
 
+from ppu_tools.odoo_cli import LOG_RE
+
 #: Server log: what stops a worker or a request, and what only warns.
 KILLS = [
     (
@@ -34,10 +36,6 @@ WARNINGS = [
         re.compile(r"Job .* (failed|timed out)|Exception in cron"),
     ),
 ]
-LOG_LINE = re.compile(
-    r"^(?P<time>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+) (?P<pid>\d+) (?P<level>[A-Z]+) "
-    r"(?P<db>\S+) (?P<logger>\S+): (?P<message>.*)$"
-)
 JOB_DONE = re.compile(
     r"Job '(?P<name>.*)' \((?P<id>\d+)\) done in (?P<seconds>[\d.]+)s"
 )
@@ -80,7 +78,7 @@ class LogScan:
         for index, (log_file, offset) in enumerate(logs, 1):
             text = lines_from(log_file, offset)
             for line in text:
-                match = LOG_LINE.match(line)
+                match = LOG_RE.match(line)
                 if match:
                     self.server_of.setdefault(int(match["pid"]), index)
             lines += text
@@ -107,7 +105,7 @@ class LogScan:
         started = {}
         last_error = None
         for line in lines:
-            match = LOG_LINE.match(line)
+            match = LOG_RE.match(line)
             if match:
                 last_error = self.read_line(match, line, started)
             elif last_error is not None and line and not line.startswith(" "):

@@ -11,8 +11,13 @@ from pathlib import Path
 from ppu_tools import ADDON, REPO
 from ppu_tools.cluster import DB_USER
 
-#: A line of Odoo's log: time, pid, level, database, logger.
-LOG_RE = re.compile(r"^\S+ \S+ \d+ (?P<level>[A-Z]+) (?P<db>\S+) (?P<logger>\S+): ")
+#: A line (or a record) of Odoo's log: time, pid, level, database, logger,
+#: message (to the record's end).
+LOG_RE = re.compile(
+    r"^(?P<time>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+) (?P<pid>\d+) (?P<level>[A-Z]+) "
+    r"(?P<db>\S+) (?P<logger>\S+): (?P<message>.*)",
+    re.DOTALL,
+)
 
 
 def import_odoo(missing):

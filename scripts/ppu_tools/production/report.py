@@ -4,7 +4,8 @@ log, the processes, gevent and the bus, a summary."""
 from collections import defaultdict
 from datetime import datetime, timezone
 
-from ppu_tools.log_scan import KILLED_PID, LOG_LINE, LogScan, lines_from
+from ppu_tools.log_scan import KILLED_PID, LogScan, lines_from
+from ppu_tools.odoo_cli import LOG_RE
 from ppu_tools.production import LOGIN
 from ppu_tools.production.bus import (
     BUS_TIMEOUT,
@@ -46,7 +47,7 @@ def report_log(run, scan, log_files, monitor):
         print(f"  WARN   {label}: {line[:300]}")
     shown = defaultdict(int)
     for line, exception in scan.errors:
-        message = LOG_LINE.match(line)
+        message = LOG_RE.match(line)
         key = (message["logger"], message["message"][:120]) if message else line
         shown[key] += 1
         if shown[key] <= 2:
