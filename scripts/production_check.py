@@ -80,7 +80,7 @@ from ppu_tools.month_data import DB_NAME
 from ppu_tools.odoo_cli import import_odoo
 from ppu_tools.options import month_parser
 from ppu_tools.production import Failure
-from ppu_tools.production.check import check
+from ppu_tools.production.check import check, deployed
 from ppu_tools.production.deployment import Deployment
 from ppu_tools.production.month_end import prepare
 from ppu_tools.production.scale import configurations, measure, report_scale
@@ -134,8 +134,7 @@ def month_end(odoo, cluster, args, smtp, workers):
     deployment = Deployment(
         odoo, cluster, args, smtp, args.servers, workers, args.capacity
     )
-    try:
-        deployment.start()
+    with deployed(deployment):
         run, _scan = check(
             deployment, args, file_path, smtp, lambda run: run.month_end()
         )
@@ -144,9 +143,6 @@ def month_end(odoo, cluster, args, smtp, workers):
                 f"\nOdoo serves {deployment.base_url} (admin/admin); Ctrl-C stops it."
             )
             deployment.servers[0].process.wait()
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # let the cleanup finish
-        deployment.stop()
     return 1 if run.failures else 0
 
 

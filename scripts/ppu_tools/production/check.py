@@ -2,6 +2,7 @@
 listening, the month-end (or part of it) over HTTP, then the report."""
 
 import contextlib
+import signal
 import time
 
 from ppu_tools.month_data import DB_NAME
@@ -14,12 +15,18 @@ from ppu_tools.rpc import Client, RpcError
 
 @contextlib.contextmanager
 def deployed(deployment):
-    """The deployment started, stopped at the end."""
+    """The deployment started, stopped at the end; a Ctrl-C cannot
+    interrupt the stopping (the next deployment of a scale-out hears it
+    again)."""
     try:
         deployment.start()
         yield deployment
     finally:
-        deployment.stop()
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            deployment.stop()
+        finally:
+            signal.signal(signal.SIGINT, previous)
 
 
 def check(deployment, args, file_path, smtp, steps):
