@@ -35,7 +35,7 @@ import time
 from ppu_tools import work_dir
 from ppu_tools.bench import install_once, peak_rss_mb, run_background
 from ppu_tools.cluster import Cluster
-from ppu_tools.month_data import DB_NAME, PERIOD, month_file, setup_data
+from ppu_tools.month_data import DB_NAME, PERIOD, prepare_month
 from ppu_tools.odoo_cli import open_registry
 from ppu_tools.options import month_parser
 
@@ -73,7 +73,7 @@ def run(args):
         registry = open_registry(odoo, cluster, DB_NAME)
         with registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
-            file_path = prepare(env, args, directory)
+            file_path = prepare_month(env, args, directory, drop_last_run)
             batch, check = time_check(env, file_path, args)
             if args.check_only:
                 return
@@ -81,23 +81,12 @@ def run(args):
             time_baseline(env, batch, lines, total, args)
 
 
-def prepare(env, args, directory):
-    """The month's data (a kept cluster's, its batches dropped) and its
-    file; return the file."""
-    cr = env.cr
-    file_path = directory / f"consumption-{args.rows}.xlsx"
-    started = time.perf_counter()
-    if env["sophos.ppu.subscription"].search_count([]):
-        # A kept cluster: reuse its data, drop the previous batches.
-        previous = env["sophos.ppu.import"].search([])
-        previous.action_cancel()
-        previous.unlink()
-        env["account.move"].search([("invoice_origin", "=", "baseline")]).unlink()
-    else:
-        setup_data(env, args.resellers, args.customers)
-    cr.commit()
-    cr.execute("ANALYZE")  # fresh statistics, as autovacuum would have
-    return month_file(file_path, args, started)
+def drop_last_run(env):
+    """A kept cluster: drop the previous batches and the baseline's invoice."""
+    previous = env["sophos.ppu.import"].search([])
+    previous.action_cancel()
+    previous.unlink()
+    env["account.move"].search([("invoice_origin", "=", "baseline")]).unlink()
 
 
 def time_check(env, file_path, args):

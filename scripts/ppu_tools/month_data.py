@@ -7,6 +7,7 @@ same data for ``benchmark_import.py``, ``benchmark_post.py`` and
 ``production_check.py``."""
 
 import random
+import time
 from datetime import date
 
 from ppu_tools.sophos_file import table
@@ -154,11 +155,26 @@ def consumption_rows(rows, resellers, customers):
                     count += 1
 
 
-def month_file(path, args, started):
-    """The month's file at ``path``, written unless there; say what the
-    setup made since ``started`` (``time.perf_counter()``)."""
-    import time
-
+def prepare_month(env, args, directory, reset):
+    """The month of ``args`` in ``env``'s database (a kept database keeps
+    its data, ``reset(env)`` drops its last run) and its file in
+    ``directory``, written unless there; say what the setup made. Return
+    the file."""
+    started = time.perf_counter()
+    subscriptions = env["sophos.ppu.subscription"].search_count([])
+    if subscriptions:
+        reset(env)
+        if subscriptions != args.resellers * args.customers:
+            print(
+                f"note: the kept database has {subscriptions} subscriptions, "
+                f"not {args.resellers} x {args.customers}",
+                flush=True,
+            )
+    else:
+        setup_data(env, args.resellers, args.customers)
+    env.cr.commit()
+    env.cr.execute("ANALYZE")  # fresh statistics, as autovacuum would have
+    path = directory / f"consumption-{args.rows}-{args.resellers}x{args.customers}.xlsx"
     if not path.exists():
         write_file(path, args.rows, args.resellers, args.customers)
     print(

@@ -7,7 +7,7 @@ import re
 import time
 
 from ppu_tools.bench import install_once
-from ppu_tools.month_data import DB_NAME, PERIOD, month_file, setup_data
+from ppu_tools.month_data import DB_NAME, PERIOD, prepare_month
 from ppu_tools.odoo_cli import open_registry
 from ppu_tools.production import Failure
 from ppu_tools.rpc import RpcError
@@ -41,25 +41,11 @@ def prepare(odoo, cluster, args):
 
     install_once(odoo, cluster, args.update)
     registry = open_registry(odoo, cluster, DB_NAME)
-    started = time.perf_counter()
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
-        subscriptions = env["sophos.ppu.subscription"].search_count([])
-        if subscriptions:
-            reset_batches(env)
-            if subscriptions != args.resellers * args.customers:
-                print(
-                    f"note: the kept database has {subscriptions} subscriptions, "
-                    f"not {args.resellers} x {args.customers}",
-                    flush=True,
-                )
-        else:
-            setup_data(env, args.resellers, args.customers)
-        cr.commit()
-        cr.execute("ANALYZE")
+        file_path = prepare_month(env, args, cluster.directory, reset_batches)
     odoo.sql_db.close_all()
-    name = f"consumption-{args.rows}-{args.resellers}x{args.customers}.xlsx"
-    return month_file(cluster.directory / name, args, started)
+    return file_path
 
 
 def reset_batches(env):
