@@ -96,11 +96,12 @@ class TestBatchWalk(PpuImportCommon):
         self.assertEqual(shown, DECIDING_COLUMNS)
 
     def test_the_rows_show_as_a_list_on_phones_too(self):
-        # (without it, phones show the rows as cards holding only their id)
-        [rows] = self.arch("sophos_ppu.sophos_ppu_import_view_form").xpath(
-            "//field[@name='line_ids']"
-        )
-        self.assertEqual(rows.get("mode"), "list")
+        # (without it, phones show the rows, and the month close's lines by
+        # currency and reason, as cards holding only their id or name)
+        form = self.arch("sophos_ppu.sophos_ppu_import_view_form")
+        for name in ("line_ids", "reconciliation_ids"):
+            [rows] = form.xpath(f"//field[@name='{name}']")
+            self.assertEqual(rows.get("mode"), "list", name)
 
     def test_the_cancel_dialog_names_its_actions(self):
         [cancel] = self.arch("sophos_ppu.sophos_ppu_import_view_form").xpath(

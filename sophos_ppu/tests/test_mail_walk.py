@@ -145,6 +145,19 @@ class TestStatementMailWalk(PpuImportCommon):
         self.assertIn("$&nbsp;31.50", mail.body_html)
         self.assertEqual(amounts_outside_nowrap(mail.body_html), [])
 
+    def test_import_summary_is_in_the_companys_language(self):
+        """Ops read the summary in the company's language, whoever ran the
+        import, as they read the other operations e-mails."""
+        load_german(self.env)
+        self.env.company.partner_id.lang = "de_DE"
+        self.assertEqual(self.env.user.lang, "en_US")
+        batch = self.import_rows([self.row("EU-discount", quantity=7)])
+        mail = self.env["mail.mail"].search(
+            [("model", "=", batch._name), ("res_id", "=", batch.id)]
+        )
+        self.assertEqual(len(mail), 1)
+        self.assertIn("Sophos-Verbrauchsimport", mail.subject)
+
 
 @tagged("post_install", "-at_install")
 class TestCloseRequestAnswers(PpuImportCommon, MockEmail):
